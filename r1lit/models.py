@@ -1,0 +1,63 @@
+"""Load any causal LM and tokenizer by `name_or_path`: a hub id, a local folder, or the embedded tiny model.
+
+Every command goes through `resolve_model_path`, so the embedded tiny model (`r1lit-tiny`, built
+offline on first use into the cache) is loaded exactly like `Qwen/Qwen2.5-0.5B-Instruct` would be.
+No Lightning import here: the evaluation harness uses this module too.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+TINY_PREFIX = "r1lit-tiny"
+DTYPES = ("float32", "bfloat16", "float16", "auto")
+
+
+def cache_dir() -> Path:
+    """Where built artefacts (the tiny model) live: $R1LIT_CACHE, else ~/.cache/r1lit."""
+    return Path(os.environ.get("R1LIT_CACHE", Path.home() / ".cache" / "r1lit")).expanduser()
+
+
+def is_tiny(name_or_path: str) -> bool:
+    return str(name_or_path).startswith(TINY_PREFIX)
+
+
+def resolve_model_path(name_or_path: str) -> str:
+    """Map `r1lit-tiny*` names to their built folder (building on first use); pass anything else through."""
+    if is_tiny(name_or_path):
+        from r1lit.tiny.build import ensure_tiny_model
+
+        return str(ensure_tiny_model(str(name_or_path)))
+    return str(name_or_path)
+
+
+def load_tokenizer(name_or_path: str, revision: str | None = None) -> PreTrainedTokenizerBase:
+    """Tokenizer with a pad token and left padding (what batched generation needs)."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(resolve_model_path(name_or_path), revision=revision)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    tok.padding_side = "left"
+    return tok
+
+
+def load_causal_lm(
+    name_or_path: str, revision: str | None = None, dtype: str = "float32", device: str = "cpu"
+) -> PreTrainedModel:
+    """An `AutoModelForCausalLM` in the requested dtype on the requested device."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    if dtype not in DTYPES:
+        raise ValueError(f"model.dtype={dtype!r} is not one of {DTYPES}")
+    torch_dtype = dtype if dtype == "auto" else getattr(torch, dtype)
+    model = AutoModelForCausalLM.from_pretrained(
+        resolve_model_path(name_or_path), revision=revision, dtype=torch_dtype
+    )
+    return model.to(device)
