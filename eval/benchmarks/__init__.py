@@ -1,0 +1,1 @@
+"""Benchmarks of the evaluation harness, each a loader + prompt builder + grader."""
