@@ -1,0 +1,83 @@
+"""`r1lit-train`: the only place that instantiates training objects from the config.
+
+Order (as in lightning-hydra-template): datamodule -> module -> callbacks -> loggers -> trainer.
+A config with a `pipeline` key (see experiment=r1_pipeline_tiny) runs its stages in order instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from r1lit.cli.validate import validate_config
+
+log = logging.getLogger(__name__)
+CONF_DIR = str(Path(__file__).resolve().parents[2] / "conf")
+
+
+def _instantiate_dict(cfg: DictConfig | None) -> list[Any]:
+    """Instantiate every `_target_` entry of a name -> config mapping (callbacks, loggers)."""
+    if not cfg:
+        return []
+    return [hydra.utils.instantiate(node) for node in cfg.values() if node is not None and "_target_" in node]
+
+
+def resolve_ckpt_path(cfg: DictConfig) -> str | None:
+    """`resume: auto` continues from last.ckpt in this run's checkpoint dir when one exists."""
+    if cfg.resume in (None, False, "never"):
+        return None
+    if cfg.resume == "auto":
+        last = Path(cfg.paths.ckpt_dir) / "last.ckpt"
+        return str(last) if last.is_file() else None
+    return str(cfg.resume)
+
+
+def train(cfg: DictConfig) -> float | None:
+    """Fit one stage; returns `cfg.optimized_metric` from the trainer's metrics (for Optuna sweeps)."""
+    import lightning as L
+
+    from r1lit.rewards.compose import build_reward_terms
+
+    L.seed_everything(cfg.seed, workers=True)
+    datamodule = hydra.utils.instantiate(cfg.stage.datamodule)
+    extra: dict[str, Any] = {}
+    if cfg.stage.get("uses_rewards"):
+        extra["rewards"] = build_reward_terms(hydra.utils.instantiate(cfg.reward))
+    module = hydra.utils.instantiate(cfg.stage.module, **extra, _convert_="all")
+    callbacks = _instantiate_dict(cfg.get("callbacks"))
+    loggers = _instantiate_dict(cfg.get("logger"))
+    trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    Path(cfg.paths.run_dir).mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(cfg, Path(cfg.paths.run_dir) / "config.yaml", resolve=True)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=resolve_ckpt_path(cfg))
+    if cfg.optimized_metric is None:
+        return None
+    value = trainer.callback_metrics.get(cfg.optimized_metric)
+    if value is None:
+        raise KeyError(f"optimized_metric={cfg.optimized_metric!r} was not logged; logged: {sorted(trainer.callback_metrics)}")
+    return float(value)
+
+
+def run(cfg: DictConfig) -> float | None:
+    """Validate, then run a single stage or a pipeline of stages."""
+    validate_config(cfg)
+    if cfg.get("pipeline"):
+        from r1lit.stages.pipeline import run_pipeline
+
+        return run_pipeline(cfg)
+    if cfg.stage.get("runner"):  # non-Lightning stages (e.g. rejection sampling) name a plain function
+        return hydra.utils.instantiate(cfg.stage.runner)
+    return train(cfg)
+
+
+@hydra.main(config_path=CONF_DIR, config_name="train", version_base="1.3")
+def main(cfg: DictConfig) -> float | None:
+    return run(cfg)
+
+
+if __name__ == "__main__":
+    main()
