@@ -1,0 +1,57 @@
+"""Record sources: hub datasets through `datasets.load_dataset` (run on local files of the same schema)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from r1lit.data import sources
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> str:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return str(path)
+
+
+def test_numina_tir_schema_maps_to_prompt_and_chat_records(tmp_path: Path) -> None:
+    row = {
+        "problem": "What is $1+1$?",
+        "solution": "We add: ```python\nprint(1+1)\n```\n```output\n2\n```\nSo the answer is $\\boxed{2}$.",
+        "messages": [{"role": "user", "content": "What is $1+1$?"}, {"role": "assistant", "content": "..."}],
+    }
+    data = write_jsonl(tmp_path / "numina.jsonl", [row])
+    recs = sources.hub("json", revision=None, split="train", adapter="numina_tir", data_files=data)
+    assert recs[0]["question"] == "What is $1+1$?"
+    assert recs[0]["answer"] == "2"
+    assert recs[0]["messages"][1]["content"] == row["solution"]
+
+
+def test_bespoke_stratos_schema_maps_to_chat_messages(tmp_path: Path) -> None:
+    row = {
+        "system": "Your role as an assistant involves thoroughly exploring questions...",
+        "conversations": [{"from": "user", "value": "Return 3."}, {"from": "assistant", "value": "<|begin_of_thought|>ok<|end_of_thought|> 3"}],
+    }
+    data = write_jsonl(tmp_path / "stratos.jsonl", [row])
+    recs = sources.hub("json", revision=None, split="train", adapter="bespoke_stratos", data_files=data)
+    assert [m["role"] for m in recs[0]["messages"]] == ["system", "user", "assistant"]
+    assert recs[0]["question"] == "Return 3."
+
+
+def test_unknown_adapter_names_the_allowed_ones(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "x.jsonl", [{"a": 1}])
+    with pytest.raises(ValueError, match="numina_tir"):
+        sources.local_file(data, adapter="nope")
+
+
+def test_field_mapping_renames_columns(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "x.jsonl", [{"q": "1+1", "a": "2", "uid": "p7"}])
+    recs = sources.local_file(data, fields={"question": "q", "answer": "a", "id": "uid"})
+    assert (recs[0]["question"], recs[0]["answer"], recs[0]["id"]) == ("1+1", "2", "p7")
+
+
+def test_math500_loads_from_the_shared_file(shared_data: Path) -> None:
+    recs = sources.local_file(str(shared_data / "math500.jsonl"), adapter="math_problem")
+    assert len(recs) == 500 and recs[0]["id"].startswith("test/")
+    assert all(r["answer"] for r in recs)
