@@ -1,0 +1,179 @@
+"""Weighted composition of reward functions, the metrics the reward callback logs, and config wiring.
+
+Every reward is `fn(completions, *, answer, **columns) -> list[float | None]`. `compute_rewards`
+calls each term with the same columns plus a fresh `stats` Counter (how a reward reports counts
+such as `parse_failure` without printing or keeping module state), and combines them:
+
+    total[i] = sum(weight_t * value_t[i] for every term t with weight_t != 0)
+
+**None rule**: a None component with a non-zero weight makes the total None (the sample is then
+excluded from the advantages; e.g. `accuracy` with an unparseable gold). Zero-weight terms are
+diagnostics: computed, reported, never part of the total, and their Nones do not matter. A
+non-finite value (NaN/inf, e.g. from a broken reward model) is turned into None and counted as
+`non_finite`.
+
+Config: the Hydra group `conf/reward/` has one file per reward holding its function and weight,
+`{<name>: {weight: float, fn: {_target_: ..., _partial_: true, <options>}}}`, so
+`reward=[accuracy,format,cosine] reward.cosine.weight=0.5` composes a run's rewards and
+`build_reward_terms(hydra.utils.instantiate(cfg.reward))` turns them into `RewardTerm`s. A term can
+be dropped from a composed config with `reward.<name>=null`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from r1lit.rewards._text import PARSE_FAILURE
+
+RewardFn = Callable[..., Sequence[float | None]]
+NONE = "none"  # stats key added by compute_rewards: values that came back None
+NON_FINITE = "non_finite"
+
+
+@dataclass(frozen=True)
+class RewardTerm:
+    """One named, weighted reward function."""
+
+    name: str
+    fn: RewardFn
+    weight: float = 1.0
+
+
+@dataclass
+class RewardBatch:
+    """Rewards of one batch of N completions."""
+
+    total: list[float | None]  # [N] weighted sum, None when a weighted component is None
+    components: dict[str, list[float | None]]  # name -> [N] unweighted values
+    weights: dict[str, float]
+    stats: dict[str, Counter] = field(default_factory=dict)  # name -> counts reported by the reward
+
+    @property
+    def n(self) -> int:
+        """Number of completions."""
+        return len(self.total)
+
+
+def _clean(name: str, values: Sequence[Any], n: int, stats: Counter) -> list[float | None]:
+    """Check the length, cast to float, turn non-finite values into None (counted)."""
+    if len(values) != n:
+        raise ValueError(f"reward {name!r} returned {len(values)} values for {n} completions")
+    out: list[float | None] = []
+    for value in values:
+        if value is None:
+            out.append(None)
+        elif not math.isfinite(float(value)):
+            stats[NON_FINITE] += 1
+            out.append(None)
+        else:
+            out.append(float(value))
+    stats[NONE] += sum(v is None for v in out)
+    return out
+
+
+def compute_rewards(
+    terms: Sequence[RewardTerm],
+    completions: list[str],
+    answer: list[str] | None = None,
+    **columns: Any,
+) -> RewardBatch:
+    """Evaluate every term on a batch and combine them with their weights (see the None rule above).
+
+    Args:
+        terms: the rewards to compute (names must be unique).
+        completions: N generated texts.
+        answer: N gold answers (None for rewards that need none, e.g. filters).
+        **columns: passed to every reward (`prompts`, `completion_ids`, `tests`, ...); `stats` is reserved.
+
+    Returns:
+        A RewardBatch with the total, the per-term values and the per-term stats.
+    """
+    if "stats" in columns:
+        raise ValueError("'stats' is reserved: compute_rewards gives each reward its own Counter")
+    names = [t.name for t in terms]
+    if len(set(names)) != len(names):
+        raise ValueError(f"reward names must be unique, got {names}")
+    n = len(completions)
+    components: dict[str, list[float | None]] = {}
+    stats: dict[str, Counter] = {}
+    for term in terms:
+        stats[term.name] = Counter()
+        values = term.fn(completions, answer=answer, stats=stats[term.name], **columns)
+        components[term.name] = _clean(term.name, values, n, stats[term.name])
+    weighted = [t for t in terms if t.weight != 0]
+    total: list[float | None] = []
+    for i in range(n):
+        parts = [components[t.name][i] for t in weighted]
+        if any(p is None for p in parts):
+            total.append(None)
+        else:
+            total.append(sum(t.weight * p for t, p in zip(weighted, parts, strict=True)))
+    return RewardBatch(total, components, {t.name: t.weight for t in terms}, stats)
+
+
+def score_one(fn: RewardFn, completion: str, answer: str | None = None, **item: Any) -> float | None:
+    """Score a single completion (e.g. a rejection-sampling filter); `item` holds one value per column.
+
+    Example: `score_one(language_consistency_reward, text, prompts=prompt) < 0.95` flags mixed language.
+    """
+    columns = {key: [value] for key, value in item.items()}
+    return fn([completion], answer=None if answer is None else [answer], **columns)[0]
+
+
+def _mean_std(values: Sequence[float | None]) -> tuple[float, float]:
+    """Mean and population std of the non-None values (NaN when there are none)."""
+    xs = [v for v in values if v is not None]
+    if not xs:
+        return math.nan, math.nan
+    mean = sum(xs) / len(xs)
+    return mean, math.sqrt(sum((x - mean) ** 2 for x in xs) / len(xs))
+
+
+def reward_metrics(batch: RewardBatch, prefix: str = "reward") -> dict[str, float]:
+    """Scalars to log for a batch: per-term and total mean/std, None rates and failure rates.
+
+    Keys: `{prefix}/total/{mean,std,none_rate}`, `{prefix}/{name}/{mean,std}`, and
+    `{prefix}/{name}/{key}_rate` for every count a reward reported (`none`, `parse_failure`,
+    `bad_gold`, ...), plus `{prefix}/parse_failure_rate`: the largest parse-failure rate of any term
+    (with one grader-based term, simply its rate). Rates are counts / N; means skip Nones.
+    """
+    n = max(batch.n, 1)
+    metrics: dict[str, float] = {}
+    metrics[f"{prefix}/total/mean"], metrics[f"{prefix}/total/std"] = _mean_std(batch.total)
+    metrics[f"{prefix}/total/none_rate"] = sum(v is None for v in batch.total) / n
+    parse_failure = 0.0
+    for name, values in batch.components.items():
+        metrics[f"{prefix}/{name}/mean"], metrics[f"{prefix}/{name}/std"] = _mean_std(values)
+        counts = batch.stats.get(name, Counter())
+        for key in sorted(set(counts) | {NONE}):
+            metrics[f"{prefix}/{name}/{key}_rate"] = counts[key] / n
+        parse_failure = max(parse_failure, counts[PARSE_FAILURE] / n)
+    metrics[f"{prefix}/parse_failure_rate"] = parse_failure
+    return metrics
+
+
+def build_reward_terms(reward_cfg: Mapping[str, Any] | None) -> list[RewardTerm]:
+    """Turn the instantiated `reward` config (`{name: {weight, fn}}`) into RewardTerms, in order.
+
+    Args:
+        reward_cfg: `hydra.utils.instantiate(cfg.reward)` (a DictConfig or dict whose `fn` values are
+            partials); entries set to None are skipped.
+
+    Returns:
+        One RewardTerm per entry.
+    """
+    terms = []
+    for name, entry in (reward_cfg or {}).items():
+        if entry is None:
+            continue
+        if "fn" not in entry or "weight" not in entry:
+            raise ValueError(f"reward.{name} needs `fn` and `weight`, got keys {sorted(entry)}")
+        fn = entry["fn"]
+        if not callable(fn):
+            raise TypeError(f"reward.{name}.fn is {type(fn).__name__}; did you forget `_partial_: true`?")
+        terms.append(RewardTerm(name=str(name), fn=fn, weight=float(entry["weight"])))
+    return terms
