@@ -9,6 +9,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from r1lit.data.batching import batch_indices
+from r1lit.data.packing import pack_examples
 from r1lit.data.sources import Record
 from r1lit.data.step_cursor import StepCursorDataModule
 from r1lit.data.tokenize import IGNORE_INDEX, tokenize_chat, tokenize_text
@@ -39,6 +40,8 @@ class SFTDataModule(StepCursorDataModule):
         tokenizer_name_or_path: usually `${model.name_or_path}`.
         max_length: truncate examples to this many tokens.
         batch_size: examples per optimizer step across ranks.
+        pack: pack each batch's examples into rows of `max_length` tokens (no cross-example
+            attention; see r1lit.data.packing) instead of padding them.
         bucket_batches: >1 groups this many batches, sorts them by length and cuts them into
             batches of similar lengths (less padding); 1 disables bucketing.
         seed: data order seed.
@@ -51,13 +54,14 @@ class SFTDataModule(StepCursorDataModule):
         tokenizer_name_or_path: str,
         max_length: int,
         batch_size: int,
+        pack: bool,
         bucket_batches: int,
         seed: int,
     ) -> None:
         super().__init__(batch_size=batch_size, seed=seed)
         self.train_source, self.val_source = train, val
         self.tokenizer_name_or_path = tokenizer_name_or_path
-        self.max_length, self.bucket_batches = max_length, bucket_batches
+        self.max_length, self.pack, self.bucket_batches = max_length, pack, bucket_batches
         self.train_examples: list[dict[str, list[int]]] = []
         self.val_examples: list[dict[str, list[int]]] = []
         self.pad_id = 0
@@ -99,7 +103,10 @@ class SFTDataModule(StepCursorDataModule):
     def collate_train(self, item: tuple[int, list[int]]) -> dict[str, Any]:
         step, idx = item
         idx = self.bucketed_indices(step, idx)
-        return {"step": step, **pad_batch([self.train_examples[i] for i in idx], self.pad_id)}
+        examples = [self.train_examples[i] for i in idx]
+        if self.pack:
+            return {"step": step, **pack_examples(examples, self.max_length, self.pad_id)}
+        return {"step": step, **pad_batch(examples, self.pad_id)}
 
     def val_dataloader(self) -> DataLoader | list:
         if not self.val_examples:
