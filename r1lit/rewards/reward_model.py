@@ -33,11 +33,15 @@ _FORMATS = ("concat", "chat")
 _OUTPUTS = ("logit", "prob")
 
 
-@lru_cache(maxsize=2)
 def load_reward_model(
     name_or_path: str, revision: str | None = None, device: str = "cpu", dtype: str = "float32"
 ) -> tuple[Any, Any]:
-    """Load (once per process) an eval-mode sequence classifier and its right-padding tokenizer."""
+    """An eval-mode sequence classifier and its right-padding tokenizer, loaded once per process."""
+    return _load(str(name_or_path), revision, device, dtype)  # positional: one cache key per model
+
+
+@lru_cache(maxsize=2)
+def _load(name_or_path: str, revision: str | None, device: str, dtype: str) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 

@@ -32,7 +32,9 @@ def test_accuracy_unparseable_gold_value() -> None:
 def test_accuracy_answer_after_think() -> None:
     boxed_while_thinking = " 2+3 is \\boxed{5} ..."  # prefilled think block never closed
     assert accuracy_reward([boxed_while_thinking], answer=["5"], prompts=[PREFILL]) == [1.0]
-    assert accuracy_reward([boxed_while_thinking], answer=["5"], prompts=[PREFILL], answer_after_think=True) == [0.0]
+    assert accuracy_reward(
+        [boxed_while_thinking], answer=["5"], prompts=[PREFILL], answer_after_think=True
+    ) == [0.0]
     closed = " 2+3 </think> \\boxed{5}"
     assert accuracy_reward([closed], answer=["5"], prompts=[PREFILL], answer_after_think=True) == [1.0]
 

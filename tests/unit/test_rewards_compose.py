@@ -68,7 +68,10 @@ def test_reward_metrics_hand_computed() -> None:
         total=[1.0, 3.0, None, 2.0],
         components={"acc": [1.0, 0.0, None, 1.0], "fmt": [0.0, 1.0, 1.0, 1.0]},
         weights={"acc": 1.0, "fmt": 1.0},
-        stats={"acc": Counter({"parse_failure": 1, "none": 1, "bad_gold": 1}), "fmt": Counter({"parse_failure": 2})},
+        stats={
+            "acc": Counter({"parse_failure": 1, "none": 1, "bad_gold": 1}),
+            "fmt": Counter({"parse_failure": 2}),
+        },
     )
     m = reward_metrics(batch)
     assert m["reward/total/mean"] == pytest.approx(2.0)
@@ -76,7 +79,9 @@ def test_reward_metrics_hand_computed() -> None:
     assert m["reward/total/none_rate"] == 0.25
     assert m["reward/acc/mean"] == pytest.approx(2 / 3)
     assert m["reward/acc/std"] == pytest.approx(math.sqrt(2 / 9))
-    assert m["reward/fmt/mean"] == pytest.approx(0.75) and m["reward/fmt/std"] == pytest.approx(math.sqrt(3) / 4)
+    assert m["reward/fmt/mean"] == pytest.approx(0.75) and m["reward/fmt/std"] == pytest.approx(
+        math.sqrt(3) / 4
+    )
     assert m["reward/acc/none_rate"] == 0.25 and m["reward/fmt/none_rate"] == 0.0
     assert m["reward/acc/bad_gold_rate"] == 0.25 and m["reward/acc/parse_failure_rate"] == 0.25
     assert m["reward/parse_failure_rate"] == 0.5  # the worst term (fmt: 2 of 4)

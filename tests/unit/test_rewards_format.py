@@ -46,8 +46,14 @@ def test_format_with_prefilled_think() -> None:
 
 def test_format_without_answer_tags_and_stats() -> None:
     stats: Counter = Counter()
-    completions = ["<think>x</think>\nThe answer is \\boxed{5}.", "x</think> \\boxed{5}", "<think>x</think>  "]
-    rewards = format_reward(completions, prompts=[PREFILL_PROMPT, PREFILL_PROMPT, ""], answer_tags=False, stats=stats)
+    completions = [
+        "<think>x</think>\nThe answer is \\boxed{5}.",
+        "x</think> \\boxed{5}",
+        "<think>x</think>  ",
+    ]
+    rewards = format_reward(
+        completions, prompts=[PREFILL_PROMPT, PREFILL_PROMPT, ""], answer_tags=False, stats=stats
+    )
     assert rewards == [1.0, 1.0, 0.0]
     assert stats["parse_failure"] == 1
 

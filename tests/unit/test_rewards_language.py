@@ -43,7 +43,9 @@ def test_language_auto_target() -> None:
     completions = ["<think>答案是五</think>", "<think>答案 is five</think>"]
     by_column = language_consistency_reward(completions, target="auto", language=["zh", "en"])
     assert by_column == pytest.approx([1.0, 2 / 4])  # en: is, five; zh: 答, 案
-    by_question = language_consistency_reward(completions, target="auto", question=["二加三是多少？", "What is 2+3?"])
+    by_question = language_consistency_reward(
+        completions, target="auto", question=["二加三是多少？", "What is 2+3?"]
+    )
     assert by_question == pytest.approx([1.0, 0.5])
     with pytest.raises(ValueError, match="auto"):
         language_consistency_reward(completions, target="auto")

@@ -10,7 +10,10 @@ import pytest
 from r1lit.rewards._text import approx_token_count, token_lengths
 from r1lit.rewards.length import cosine_length_reward, cosine_scale, overlong_reward
 
-RIGHT, WRONG = "<think> ok </think> <answer> \\boxed{5} </answer>", "<think> ok </think> <answer> \\boxed{7} </answer>"
+RIGHT, WRONG = (
+    "<think> ok </think> <answer> \\boxed{5} </answer>",
+    "<think> ok </think> <answer> \\boxed{7} </answer>",
+)
 
 
 def test_cosine_scale_endpoints_and_clamp() -> None:
@@ -33,9 +36,9 @@ def test_cosine_reward_uses_token_lengths() -> None:
 def test_cosine_reward_counts_tokens_not_characters() -> None:
     # 1,000 characters but 2 tokens: a character-based reward would give the minimum.
     long_chars = RIGHT + " " * 1000
-    assert cosine_length_reward([long_chars], answer=["5"], max_len=100, completion_ids=[[1, 2]])[0] == pytest.approx(
-        0.5 + 0.25 * (1 + math.cos(math.pi * 0.02))
-    )
+    assert cosine_length_reward([long_chars], answer=["5"], max_len=100, completion_ids=[[1, 2]])[
+        0
+    ] == pytest.approx(0.5 + 0.25 * (1 + math.cos(math.pi * 0.02)))
     # tokenizer-free fallback: < think > ok < / think > < answer > \ boxed { 5 } < / answer > -> 20
     assert approx_token_count(RIGHT) == 20
     expected = 0.5 + 0.25 * (1 + math.cos(math.pi * 20 / 50))

@@ -28,7 +28,9 @@ def test_repetition_case_insensitive_and_cjk_words() -> None:
 
 def test_repetition_on_tokens() -> None:
     ids = [[1, 2, 1, 2, 1]]  # bigrams: 12 21 12 21 -> 2 distinct of 4
-    assert repetition_reward(["ignored"], ngram_size=2, unit="token", completion_ids=ids) == pytest.approx([-0.5])
+    assert repetition_reward(["ignored"], ngram_size=2, unit="token", completion_ids=ids) == pytest.approx(
+        [-0.5]
+    )
     with pytest.raises(ValueError, match="completion_ids"):
         repetition_reward(["x"], unit="token")
 
