@@ -116,11 +116,15 @@ def test_matches_trl_generalized_jsd_loss(beta: float, temperature: float) -> No
     teacher = torch.randn(2, 5, 11, generator=g) * 2
     mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])
     labels = torch.where(mask.bool(), torch.randint(0, 11, (2, 5), generator=g), -100)
+    s_trl, s_ours = student.clone().requires_grad_(True), student.clone().requires_grad_(True)
     trl = gkd.GKDTrainer.generalized_jsd_loss(
-        student, teacher, labels=labels, beta=beta, temperature=temperature
+        s_trl, teacher, labels=labels, beta=beta, temperature=temperature
     )
-    ours = kd_divergence(student, teacher, mask, divergence="jsd", beta=beta, temperature=temperature)
+    ours = kd_divergence(s_ours, teacher, mask, divergence="jsd", beta=beta, temperature=temperature)
     torch.testing.assert_close(ours, trl, atol=ATOL, rtol=0)
+    trl.backward()
+    ours.backward()
+    torch.testing.assert_close(s_ours.grad, s_trl.grad, atol=ATOL, rtol=0)  # gradients agree too
     named = {0.0: "forward_kl", 1.0: "reverse_kl"}.get(beta)
     if named:  # TRL's beta = 0 / 1 are our forward / reverse KL
         same = kd_divergence(student, teacher, mask, divergence=named, temperature=temperature)
