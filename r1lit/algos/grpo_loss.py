@@ -182,7 +182,9 @@ def grpo_loss(
         entropies: `[N, L]` per-token entropies; logged as "entropy" when given.
         entropy_coef: entropy bonus coefficient (needs `entropies` with grad).
         max_completion_length: the generation limit, for "dr_grpo".
-        num_tokens: token-count normaliser for "dapo"/"token" (default: `mask.sum()`).
+        num_tokens: token-count normaliser for "dapo"/"token" (default: `mask.sum()`). When one
+            generation batch is split into k micro-batches whose losses Lightning accumulates (and
+            divides by k), pass `total_tokens_of_the_generation_batch / k` for an exact token mean.
 
     Returns:
         `(loss [], metrics)`; metrics are detached scalars: "policy_loss" (before the entropy bonus),
