@@ -197,8 +197,11 @@ def grpo_loss(
         raise ValueError(f"unknown kl_estimator {kl_estimator!r}; choose from {sorted(KL_ESTIMATORS)}")
     if beta != 0.0 and ref_logps is None:
         raise ValueError("beta != 0 needs ref_logps")
-    if entropy_coef != 0.0 and entropies is None:
-        raise ValueError("entropy_coef != 0 needs entropies")
+    if entropy_coef != 0.0 and (entropies is None or (logps.requires_grad and not entropies.requires_grad)):
+        # a bonus on detached entropies would silently do nothing
+        raise ValueError(
+            "entropy_coef != 0 needs entropies with grad (logprobs_and_entropy(..., entropy_grad=True))"
+        )
     epsilon_high = epsilon_low if epsilon_high is None else epsilon_high
     mask = mask.bool()  # [N, L]
     zeros = torch.zeros_like(logps)  # [N, L]

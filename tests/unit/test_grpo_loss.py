@@ -134,6 +134,11 @@ def test_entropy_bonus() -> None:
     torch.testing.assert_close(m["entropy"], torch.tensor(2.0))
     torch.testing.assert_close(loss, m["policy_loss"] - 0.2)
     torch.testing.assert_close(ent.grad, torch.tensor([[-0.1 / 3, -0.1 / 3], [-0.1 / 3, 0.0]]))
+    with pytest.raises(ValueError, match="entropies with grad"):  # a bonus on detached entropies does nothing
+        grpo_loss(
+            logps.requires_grad_(True), ADV, MASK, epsilon_low=0.2, beta=0.0, loss_agg="grpo",
+            entropies=ent.detach(), entropy_coef=0.1,
+        )  # fmt: skip
 
 
 # ---- masks --------------------------------------------------------------------------------------------

@@ -144,7 +144,7 @@ def test_loss_and_metrics_match_trl(case: int) -> None:
         epsilon_high=eps_high,
         beta=beta,
         loss_agg=loss_type,
-        entropies=b["entropies"],
+        entropies=b["entropies"].clone().requires_grad_(True),
         entropy_coef=entropy_coef,
         max_completion_length=MAX_LEN,
     )
