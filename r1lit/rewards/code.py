@@ -1,0 +1,102 @@
+"""Code-execution reward (paper §2.2.2: "for LeetCode problems, a compiler can be used to generate
+feedback based on predefined test cases"): the fraction of test cases the extracted program passes.
+
+The program is the last fenced code block (`r1lit.grading.extract_answer(text, kind="code")`); it
+runs only in the sandbox, through `r1lit.grading.code_tests.run_tests` (one isolated process per
+test). The tests come from the `tests` column when given (a list of `{"input", "output",
+"testtype"}` dicts, or a code-gold dict/string), else from `answer`, which then holds the code-gold
+JSON string of `code_tests.tests_to_gold` (`{"tests": [...], "func_name": ...}`).
+
+| outcome                                   | reward             | stats key                 |
+|-------------------------------------------|--------------------|---------------------------|
+| k of n tests pass                         | k / n              | first failure's status    |
+| `binary=True`                             | 1 if all pass else 0 |                         |
+| no code block                             | 0.0                | `parse_failure`           |
+| missing / malformed tests                 | None               | `bad_gold`                |
+| the sandbox itself failed on any test     | None               | `sandbox_error`           |
+
+"First failure's status" is one of `wrong_answer`, `timeout`, `memory`, `runtime_error`,
+`output_limit` (counted once per program). Sandbox failures are not the model's fault, so the sample
+is excluded rather than punished.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from r1lit.grading import extract_answer
+from r1lit.grading.code_tests import parse_tests, run_tests
+from r1lit.grading.sandbox import Limits
+from r1lit.rewards._text import BAD_GOLD, PARSE_FAILURE, bump, column
+
+SANDBOX_ERROR = "sandbox_error"
+
+
+def _score_one(
+    completion: str, gold: Any, language: str, limits: Limits, stop_on_first_failure: bool, binary: bool
+) -> tuple[float | None, str | None]:
+    """(reward, stats key or None) for one completion."""
+    try:
+        tests, func_name = parse_tests(gold)
+    except (ValueError, TypeError):  # json errors are ValueErrors
+        return None, BAD_GOLD
+    program = extract_answer(completion, kind="code", language=language)
+    if program is None:
+        return 0.0, PARSE_FAILURE
+    report = run_tests(program, tests, func_name, limits, stop_on_first_failure=stop_on_first_failure)
+    if any(o.status == SANDBOX_ERROR for o in report.outcomes):
+        return None, SANDBOX_ERROR
+    if binary:
+        return float(report.all_passed), report.first_failure
+    return report.passed / report.total, report.first_failure
+
+
+def code_reward(
+    completions: list[str],
+    *,
+    answer: list[str] | None = None,
+    language: str = "python",
+    timeout_s: float = 5.0,
+    memory_mb: int = 1024,
+    stop_on_first_failure: bool = False,
+    binary: bool = False,
+    workers: int = 1,
+    stats: Counter | None = None,
+    **columns,
+) -> list[float | None]:
+    """Fraction of test cases passed by each completion's program (see module docstring).
+
+    Args:
+        completions: generated texts.
+        answer: code golds (JSON strings) when there is no `tests` column.
+        language: fenced-block language to extract (only Python runs in the sandbox today).
+        timeout_s: wall-clock limit per test.
+        memory_mb: address-space limit per test.
+        stop_on_first_failure: skip the remaining tests after a failure (they count as not passed).
+        binary: 1.0 only when every test passes (the paper's rule-based reward), else the fraction.
+        workers: completions judged concurrently (each test is its own sandboxed process).
+        stats: optional Counter for `parse_failure`, `bad_gold`, `sandbox_error` and failure statuses.
+        **columns: `tests` (per-item tests) when given.
+
+    Returns:
+        One float (or None) per completion.
+    """
+    n = len(completions)
+    golds = column(columns, "tests", n) if columns.get("tests") is not None else column({"a": answer}, "a", n)
+    limits = Limits(timeout_s=timeout_s, memory_mb=memory_mb)
+
+    def score(item: tuple[str, Any]) -> tuple[float | None, str | None]:
+        return _score_one(item[0], item[1], language, limits, stop_on_first_failure, binary)
+
+    items = list(zip(completions, golds, strict=True))
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="r1lit-code-reward") as pool:
+            results = list(pool.map(score, items))
+    else:
+        results = [score(item) for item in items]
+    for _, key in results:
+        if key is not None:
+            bump(stats, key)
+    return [reward for reward, _ in results]
