@@ -1,0 +1,277 @@
+"""KV-cached incremental decoders over a live HF causal LM, used by `HFGenerator`'s sampling loop.
+
+A decoder owns the KV cache of one micro-batch of rows and exposes four operations:
+
+- `prefill(input_ids, attention_mask)`: run the (left-padded) prompts once, return last-position logits;
+- `repeat(n)`: expand every row's cache to `n` consecutive rows (the prompt's n samples share one prefill);
+- `select(rows)`: keep only `rows` (finished sequences leave the batch, so no work is wasted on them);
+- `step(tokens)`: append one token per row, return the next logits.
+
+Two implementations:
+
+- `LlamaDecoder`: for Llama-family stacks (Llama, Qwen2, Qwen3: embed -> [RMSNorm, rotary GQA attention,
+  RMSNorm, MLP] x L -> RMSNorm -> lm_head, no sliding window). It calls the model's own submodules
+  (projections, norms, MLP, lm_head: nothing is copied, so it always runs the current weights) and only
+  replaces the per-step glue: a preallocated KV buffer written in place, a rotary table computed once,
+  a boolean key mask kept incrementally, and grouped-query attention as one SDPA call. On CPU with small
+  models this removes most of the Python overhead of `model.forward` (mask building, cache concatenation).
+- `HFCacheDecoder`: any causal LM, through `model.forward` with a `DynamicCache`. The fallback.
+
+Both are checked against a full forward pass in tests/smoke/test_hf_generator.py.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Protocol
+
+import torch
+import torch.nn.functional as F
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
+
+# Architectures whose decoder layers match `LlamaDecoder`'s assumptions (checked again structurally).
+LLAMA_FAMILY = ("llama", "qwen2", "qwen3")
+# RoPE variants whose frequencies do not depend on the sequence length, so one table serves all positions.
+STATIC_ROPE = ("default", "linear", "llama3", "yarn")
+
+
+class Decoder(Protocol):
+    """The incremental-decoding interface `HFGenerator` drives."""
+
+    def prefill(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, max_new_tokens: int
+    ) -> torch.Tensor:
+        """[B, Lp] left-padded ids and mask -> [B, V] logits at the last position."""
+        ...
+
+    def repeat(self, n: int) -> None:
+        """Row b becomes rows b*n .. b*n+n-1."""
+        ...
+
+    def select(self, rows: torch.Tensor) -> None:
+        """Keep only `rows` ([B'] long indices into the current rows), in that order."""
+        ...
+
+    def step(self, tokens: torch.Tensor) -> torch.Tensor:
+        """[B] next tokens -> [B, V] logits for the position after them."""
+        ...
+
+
+def _inner(model: PreTrainedModel) -> torch.nn.Module | None:
+    return getattr(model, "model", None)
+
+
+def supports_llama_decoder(model: PreTrainedModel) -> bool:
+    """Whether `LlamaDecoder` reproduces `model.forward` exactly (else use `HFCacheDecoder`)."""
+    config, inner = model.config, _inner(model)
+    if getattr(config, "model_type", None) not in LLAMA_FAMILY or inner is None:
+        return False
+    if not all(hasattr(inner, a) for a in ("embed_tokens", "layers", "norm", "rotary_emb")):
+        return False
+    if not hasattr(model, "lm_head") or getattr(inner.rotary_emb, "rope_type", None) not in STATIC_ROPE:
+        return False
+    if any(t != "full_attention" for t in (getattr(config, "layer_types", None) or ())):
+        return False
+    attn_parts = ("q_proj", "k_proj", "v_proj", "o_proj", "scaling", "head_dim")
+    layer_parts = ("input_layernorm", "post_attention_layernorm", "mlp", "self_attn")
+    return all(
+        all(hasattr(layer, a) for a in layer_parts) and all(hasattr(layer.self_attn, a) for a in attn_parts)
+        for layer in inner.layers
+    )
+
+
+def _rotate_half(x: torch.Tensor) -> torch.Tensor:
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+class LlamaDecoder:
+    """Fast incremental decoder for Llama-family models (see the module docstring)."""
+
+    def __init__(self, model: PreTrainedModel, grow_by: int = 256) -> None:
+        self.model, self.inner = model, _inner(model)
+        cfg = model.config
+        self.n_heads = cfg.num_attention_heads
+        self.n_kv = getattr(cfg, "num_key_value_heads", None) or self.n_heads
+        self.head_dim = self.inner.layers[0].self_attn.head_dim
+        self.grow_by = grow_by
+        self.keys: list[torch.Tensor] = []  # per layer [B, Hkv, cap, D]
+        self.values: list[torch.Tensor] = []
+        self.key_bias = torch.empty(0)  # [B, cap] 0 for real keys, -inf for pads / unused columns
+        self.positions = torch.empty(0)  # [B] position id of the next token
+        self.length = 0  # cache columns in use (identical for all rows: padding is on the left)
+        self.max_length = 0
+
+    # --- cache bookkeeping -------------------------------------------------------------------------
+    def _rope_table(self, n_positions: int, like: torch.Tensor) -> None:
+        pos = torch.arange(n_positions, device=like.device)[None]  # [1, P]
+        cos, sin = self.inner.rotary_emb(like, pos)  # [1, P, D] each
+        self.cos, self.sin = cos[0], sin[0]  # [P, D]
+
+    def _grow(self, needed: int) -> None:
+        cap = self.keys[0].shape[2]
+        if needed <= cap:
+            return
+        new_cap = min(max(needed, cap + self.grow_by, 2 * cap), self.max_length)
+        extra = new_cap - cap
+        self.keys = [F.pad(k, (0, 0, 0, extra)) for k in self.keys]
+        self.values = [F.pad(v, (0, 0, 0, extra)) for v in self.values]
+        self.key_bias = F.pad(self.key_bias, (0, extra), value=float("-inf"))
+
+    def repeat(self, n: int) -> None:
+        if n == 1:
+            return
+        self.keys = [k.repeat_interleave(n, dim=0) for k in self.keys]
+        self.values = [v.repeat_interleave(n, dim=0) for v in self.values]
+        self.key_bias = self.key_bias.repeat_interleave(n, dim=0)
+        self.positions = self.positions.repeat_interleave(n, dim=0)
+
+    def select(self, rows: torch.Tensor) -> None:
+        self.keys = [k[rows] for k in self.keys]
+        self.values = [v[rows] for v in self.values]
+        self.key_bias = self.key_bias[rows]
+        self.positions = self.positions[rows]
+
+    # --- forward passes ----------------------------------------------------------------------------
+    def _rotary(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        return x * cos + _rotate_half(x) * sin
+
+    def _qkv(
+        self, attn: torch.nn.Module, h: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor
+    ) -> tuple[torch.Tensor, ...]:
+        """[B, T, E] -> q [B, H, T, D], k and v [B, Hkv, T, D]; rotary tables `cos`, `sin` are [B, 1, T, D]."""
+        B, T, _ = h.shape
+        q = attn.q_proj(h).view(B, T, self.n_heads, self.head_dim)
+        k = attn.k_proj(h).view(B, T, self.n_kv, self.head_dim)
+        v = attn.v_proj(h).view(B, T, self.n_kv, self.head_dim).transpose(1, 2)
+        if hasattr(attn, "q_norm"):  # Qwen3: RMSNorm over the head dim before rotary
+            q, k = attn.q_norm(q), attn.k_norm(k)
+        return self._rotary(q.transpose(1, 2), cos, sin), self._rotary(k.transpose(1, 2), cos, sin), v
+
+    def _logits(self, h: torch.Tensor) -> torch.Tensor:
+        return self.model.lm_head(self.inner.norm(h)).float()
+
+    def prefill(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, max_new_tokens: int
+    ) -> torch.Tensor:
+        B, L = input_ids.shape
+        mask = attention_mask.bool()  # [B, L]
+        pos = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # [B, L]
+        self.max_length = L + max_new_tokens
+        h = self.inner.embed_tokens(input_ids)  # [B, L, E]
+        self._rope_table(self.max_length, h)
+        causal = torch.ones(L, L, dtype=torch.bool, device=h.device).tril()  # [L, L]
+        # A pad query sees only itself: finite garbage instead of the NaN of an all-masked softmax row.
+        eye = torch.eye(L, dtype=torch.bool, device=h.device)
+        attn_mask = ((causal & mask[:, None, :]) | eye)[:, None]  # [B, 1, L, L]
+        cap = min(L + min(max_new_tokens, self.grow_by), self.max_length)
+        self.keys, self.values = [], []
+        cos, sin = self.cos[pos][:, None], self.sin[pos][:, None]  # [B, 1, L, D]
+        for layer in self.inner.layers:
+            attn = layer.self_attn
+            q, k, v = self._qkv(attn, layer.input_layernorm(h), cos, sin)
+            o = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=attn_mask, scale=attn.scaling, enable_gqa=self.n_kv != self.n_heads
+            )  # [B, H, L, D]
+            h = h + attn.o_proj(o.transpose(1, 2).reshape(B, L, -1))
+            h = h + layer.mlp(layer.post_attention_layernorm(h))
+            self.keys.append(F.pad(k, (0, 0, 0, cap - L)))  # [B, Hkv, cap, D]
+            self.values.append(F.pad(v, (0, 0, 0, cap - L)))
+        # Additive key bias [B, cap]: 0 for real keys, -inf for pads and not-yet-written columns.
+        self.key_bias = torch.full((B, cap), float("-inf"), dtype=h.dtype, device=h.device)
+        self.key_bias[:, :L].masked_fill_(mask, 0.0)
+        self.positions = pos[:, -1] + 1  # [B]
+        self.length = L
+        return self._logits(h[:, -1])
+
+    def step(self, tokens: torch.Tensor) -> torch.Tensor:
+        B, col = tokens.shape[0], self.length
+        S, G, D = col + 1, self.n_heads // self.n_kv, self.head_dim
+        self._grow(S)
+        self.key_bias[:, col] = 0.0
+        # [B*Hkv, G, S]: one query token, so the G query heads sharing a KV head act as its query rows.
+        bias = self.key_bias[:, None, None, :S].expand(B, self.n_kv, G, S).reshape(B * self.n_kv, G, S)
+        pos = self.positions[:, None]  # [B, 1]
+        cos, sin = self.cos[pos][:, None], self.sin[pos][:, None]  # [B, 1, 1, D]
+        h = self.inner.embed_tokens(tokens[:, None])  # [B, 1, E]
+        for i, layer in enumerate(self.inner.layers):
+            attn = layer.self_attn
+            q, k, v = self._qkv(attn, layer.input_layernorm(h), cos, sin)
+            self.keys[i][:, :, col : col + 1] = k
+            self.values[i][:, :, col : col + 1] = v
+            keys = self.keys[i][:, :, :S].reshape(B * self.n_kv, S, D)  # a view: B and Hkv strides merge
+            values = self.values[i][:, :, :S].reshape(B * self.n_kv, S, D)
+            # Explicit attention: for a single query row this beats SDPA's CPU kernels several times over.
+            scores = torch.baddbmm(
+                bias, q.reshape(B * self.n_kv, G, D), keys.transpose(1, 2), alpha=attn.scaling
+            )
+            o = torch.bmm(scores.float().softmax(-1).to(values.dtype), values)  # [B*Hkv, G, D]
+            h = h + attn.o_proj(o.reshape(B, 1, -1))
+            h = h + layer.mlp(layer.post_attention_layernorm(h))
+        self.length = S
+        self.positions = self.positions + 1
+        return self._logits(h[:, 0])
+
+
+class HFCacheDecoder:
+    """Any causal LM through `model.forward` and a `DynamicCache` (slower per step, fully general)."""
+
+    def __init__(self, model: PreTrainedModel) -> None:
+        self.model = model
+        params = inspect.signature(model.forward).parameters
+        self._keep_kw = {"logits_to_keep": 1} if "logits_to_keep" in params else {}
+        self.cache = None
+        self.mask = torch.empty(0)  # [B, S] attention mask over prompt + generated tokens
+        self.positions = torch.empty(0)  # [B]
+
+    def _forward(self, ids: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        out = self.model(
+            input_ids=ids,
+            attention_mask=self.mask,
+            position_ids=pos,
+            past_key_values=self.cache,
+            use_cache=True,
+            **self._keep_kw,
+        )
+        self.cache = out.past_key_values
+        return out.logits[:, -1].float()  # [B, V]
+
+    def prefill(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, max_new_tokens: int
+    ) -> torch.Tensor:
+        from transformers import DynamicCache
+
+        self.cache = DynamicCache(config=self.model.config)
+        self.mask = attention_mask.long()
+        pos = (self.mask.cumsum(-1) - 1).clamp(min=0)  # [B, L]
+        self.positions = pos[:, -1] + 1
+        return self._forward(input_ids, pos)
+
+    def repeat(self, n: int) -> None:
+        if n > 1:
+            self.cache.batch_repeat_interleave(n)
+            self.mask = self.mask.repeat_interleave(n, dim=0)
+            self.positions = self.positions.repeat_interleave(n, dim=0)
+
+    def select(self, rows: torch.Tensor) -> None:
+        self.cache.batch_select_indices(rows)
+        self.mask, self.positions = self.mask[rows], self.positions[rows]
+
+    def step(self, tokens: torch.Tensor) -> torch.Tensor:
+        self.mask = torch.cat([self.mask, self.mask.new_ones(tokens.shape[0], 1)], dim=1)
+        logits = self._forward(tokens[:, None], self.positions[:, None])
+        self.positions = self.positions + 1
+        return logits
+
+
+def make_decoder(model: PreTrainedModel, kind: str = "auto") -> Decoder:
+    """`kind`: "auto" (fast path when supported), "llama" (fast path, error if unsupported) or "hf"."""
+    if kind == "hf" or (kind == "auto" and not supports_llama_decoder(model)):
+        return HFCacheDecoder(model)
+    if kind in ("auto", "llama"):
+        if not supports_llama_decoder(model):
+            raise ValueError(f"decoder='llama' does not support model_type={model.config.model_type!r}")
+        return LlamaDecoder(model)
+    raise ValueError(f"unknown decoder kind {kind!r}; expected 'auto', 'llama' or 'hf'")
