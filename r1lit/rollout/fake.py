@@ -32,7 +32,8 @@ class ScriptedGenerator:
               (see `prompt_key`); prompts missing from it get `default`;
             - a callable `(prompt, j) -> text`.
         tokenizer: if given, token ids come from it (prompt ids through the chat template for messages)
-            and `max_new_tokens` counts its tokens; otherwise one "token" per character (its code point).
+            and `max_new_tokens` counts its tokens; otherwise one "token" per character (its code point),
+            and the prompt ids are the code points of `prompt_key(prompt)`.
         default: texts for prompts a dict script does not mention (KeyError when None).
         logprob: the logprob reported for every token.
     """

@@ -42,10 +42,17 @@ class VLLMGenerator:
         model: a `name_or_path` (including `r1lit-tiny*`), or a live HF policy: vLLM then loads the
             policy's checkpoint path and its current weights are pushed before every `generate`.
         tokenizer: the HF tokenizer used to render prompts; loaded from `model` when None.
+        max_batch_size: most sequences decoded together (vLLM's `max_num_seqs`); None keeps vLLM's default.
         **llm_kwargs: passed to `vllm.LLM` (e.g. `gpu_memory_utilization`, `max_model_len`, `dtype`).
     """
 
-    def __init__(self, model: str | torch.nn.Module, tokenizer: Any | None = None, **llm_kwargs: Any) -> None:
+    def __init__(
+        self,
+        model: str | torch.nn.Module,
+        tokenizer: Any | None = None,
+        max_batch_size: int | None = None,
+        **llm_kwargs: Any,
+    ) -> None:
         from r1lit.models import load_tokenizer, resolve_model_path
 
         self.policy = model if isinstance(model, torch.nn.Module) else None
@@ -54,6 +61,8 @@ class VLLMGenerator:
         if self.policy is not None:
             os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")  # weights are pushed in-process
         llm_kwargs.setdefault("logprobs_mode", "processed_logprobs")
+        if max_batch_size is not None:
+            llm_kwargs.setdefault("max_num_seqs", max_batch_size)
         self.llm = _vllm().LLM(model=resolve_model_path(name), **llm_kwargs)
 
     def load_weights(self, policy: torch.nn.Module | Iterable[tuple[str, torch.Tensor]]) -> None:
