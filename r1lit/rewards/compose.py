@@ -138,8 +138,9 @@ def reward_metrics(batch: RewardBatch, prefix: str = "reward") -> dict[str, floa
 
     Keys: `{prefix}/total/{mean,std,none_rate}`, `{prefix}/{name}/{mean,std}`, and
     `{prefix}/{name}/{key}_rate` for every count a reward reported (`none`, `parse_failure`,
-    `bad_gold`, ...), plus `{prefix}/parse_failure_rate`: the largest parse-failure rate of any term
-    (with one grader-based term, simply its rate). Rates are counts / N; means skip Nones.
+    `bad_gold`, ...), plus `{prefix}/parse_failure_rate`: the largest rate of `parse_failure` (no
+    answer / no code block could be extracted) over the terms, which with one grader-based term is
+    simply its rate. Rates are counts / N; means and stds skip Nones (NaN when all are None).
     """
     n = max(batch.n, 1)
     metrics: dict[str, float] = {}

@@ -22,7 +22,6 @@ from collections import Counter
 from r1lit.rewards._text import (
     ANSWER_CLOSE,
     ANSWER_OPEN,
-    PARSE_FAILURE,
     THINK_CLOSE,
     THINK_OPEN,
     bump,
@@ -43,6 +42,7 @@ _STEP = re.compile(
     re.MULTILINE,
 )
 _MODES = ("strict", "lenient")
+MALFORMED = "malformed"  # stats key; not `parse_failure`, which means "no answer could be extracted"
 
 
 def _is_formatted(text: str, mode: str, answer_tags: bool) -> bool:
@@ -77,7 +77,7 @@ def format_reward(
         mode: "strict" or "lenient" (see module docstring).
         answer_tags: require `<answer>…</answer>` after the think block (R1-Zero); False for the
             R1 chat layout `<think>…</think> final answer`.
-        stats: optional Counter; `parse_failure` counts malformed turns.
+        stats: optional Counter; `malformed` counts turns without the required layout.
         **columns: `prompts` (rendered prompt texts) is used to detect a prefilled `<think>`.
 
     Returns:
@@ -90,7 +90,7 @@ def format_reward(
         float(_is_formatted(with_prefill(c, p), mode, answer_tags))
         for c, p in zip(completions, prompts, strict=True)
     ]
-    bump(stats, PARSE_FAILURE, rewards.count(0.0))
+    bump(stats, MALFORMED, rewards.count(0.0))
     return rewards
 
 

@@ -119,6 +119,29 @@ def test_hydra_group_selects_several_rewards(tmp_path: Path) -> None:
     assert batch.total == [2.0]
 
 
+def test_accuracy_format_cosine_end_to_end(tmp_path: Path) -> None:
+    cfg = _compose(
+        ["reward=[accuracy,format,cosine]", "reward.cosine.weight=0.5", "reward.cosine.fn.max_len=10"],
+        tmp_path,
+    )
+    terms = build_reward_terms(hydra.utils.instantiate(cfg.reward))
+    prefill = "<|im_start|>assistant\n<think>\n"
+    completions = [
+        " 2+3=5 </think> <answer> \\boxed{5} </answer>",
+        " hmm </think> <answer> 6 </answer>",
+        "\\boxed{5}",
+    ]
+    ids = [[0] * 5, [0] * 10, [0] * 1]
+    batch = compute_rewards(terms, completions, ["5", "5", ""], prompts=[prefill] * 3, completion_ids=ids)
+    assert batch.components["accuracy"] == [1.0, 0.0, None]
+    assert batch.components["format"] == [1.0, 1.0, 0.0]  # the prefilled <think> counts
+    assert batch.components["cosine"] == pytest.approx([0.75, -0.5, None])  # 5 of 10 tokens; 10 of 10
+    assert batch.total == pytest.approx([1.0 + 1.0 + 0.5 * 0.75, 0.0 + 1.0 + 0.5 * -0.5, None])
+    m = reward_metrics(batch)
+    assert m["reward/accuracy/bad_gold_rate"] == pytest.approx(1 / 3)
+    assert m["reward/parse_failure_rate"] == 0.0  # every completion had an extractable answer
+
+
 @pytest.mark.parametrize("name", REWARD_FILES)
 def test_every_reward_file_matches_its_function(name: str, tmp_path: Path) -> None:
     """Each file holds one reward; its options exist in the function signature with the same defaults."""

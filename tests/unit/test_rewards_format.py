@@ -55,7 +55,7 @@ def test_format_without_answer_tags_and_stats() -> None:
         completions, prompts=[PREFILL_PROMPT, PREFILL_PROMPT, ""], answer_tags=False, stats=stats
     )
     assert rewards == [1.0, 1.0, 0.0]
-    assert stats["parse_failure"] == 1
+    assert stats == Counter({"malformed": 1})
 
 
 def test_format_rejects_unknown_mode() -> None:
