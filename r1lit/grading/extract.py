@@ -1,0 +1,269 @@
+"""Answer extraction: pull the final answer string out of a model completion.
+
+Pure string functions, no sympy and no math-verify, so they are cheap enough for the RL hot path
+and safe on any input (every scan is linear in the text). One extractor per answer format:
+
+- ``boxed``: the last ``\\boxed{...}`` / ``\\fbox{...}`` with nested braces (``last_boxed``);
+- ``answer_tag``: the last ``<answer>...</answer>`` (the r1_zero template);
+- ``final_answer``: "The final answer is ..." / "Final Answer: ..." (Minerva / lm-eval style);
+- ``last_number``: the last number in the text (the Qwen2.5-Math harness fallback; off by default);
+- choice letters (GPQA) and fenced code blocks.
+
+``extract_answer(text, kind, strategies)`` tries the strategies in order and returns the first hit.
+If the completion closes a ``<think>`` block, only the text after the last ``</think>`` is searched:
+an answer boxed while thinking is not the model's final answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from r1lit.grading.normalize import normalize_int
+
+# Default order for math answers (issue #3): last \boxed, then <answer>, then "the final answer is".
+MATH_STRATEGIES: tuple[str, ...] = ("boxed", "answer_tag", "final_answer")
+CHOICE_LETTERS = "ABCD"
+
+_BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_BOX_NOBRACE_RE = re.compile(r"\\boxed +([^\s$]+)")
+_BRACE_RE = re.compile(r"[{}]")  # escaped \{ \} nest like plain braces in answers
+# What may separate the boxes of one multi-part answer: "\boxed{1}, \boxed{2}", "\boxed{6} and \boxed{8}".
+_BOX_JOINER_RE = re.compile(
+    r"^(?:\s|,|;|\$|\\[()\[\]]|\\quad|\\qquad|\\[,;: !]|&|\\\\|\b(?:and|or)\b|\\text\{\s*(?:and|or|,)?\s*\})*$"
+)
+_WORD_RE = re.compile(r"(?<!\\)\b[A-Za-z]+")  # words, not LaTeX command names
+_MAX_JOIN_GAP = 80
+_ANSWER_TAG_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+_FINAL_ANSWER_RE = re.compile(r"final answer(?:\s+is)?\s*[:：]?", re.IGNORECASE)
+_HOPE_RE = re.compile(r"\s*I hope it is correct\.?.*$", re.IGNORECASE | re.DOTALL)
+_NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
+_MAX_BOX_CANDIDATES = 64  # bounds the work on texts with thousands of unclosed boxes
+
+
+def _matching_brace(text: str, open_pos: int) -> int | None:
+    """Index of the ``}`` closing the ``{`` at ``open_pos`` (escaped ``\\{ \\}`` count too), else None."""
+    depth = 0
+    for m in _BRACE_RE.finditer(text, open_pos):
+        depth += 1 if m.group() == "{" else -1
+        if depth == 0:
+            return m.start()
+    return None
+
+
+def boxed_spans(text: str, limit: int = _MAX_BOX_CANDIDATES) -> list[tuple[int, int, str]]:
+    """The last ``limit`` closed, non-empty boxes as ``(start, end, content)``, in text order.
+
+    Empty boxes (``\\boxed{}``, common in degenerate repetitions) and boxes left open by truncation carry
+    no answer and are skipped.
+    """
+    starts = [m for m in _BOX_RE.finditer(text)][-limit:]
+    spans = []
+    for m in starts:
+        close = _matching_brace(text, m.end() - 1)
+        if close is None:
+            continue
+        content = text[m.end() : close].strip()
+        if content:
+            spans.append((m.start(), close + 1, content))
+    if not spans:  # "\boxed 5" without braces
+        spans = [(m.start(), m.end(), m.group(1)) for m in _BOX_NOBRACE_RE.finditer(text)][-limit:]
+    return spans
+
+
+def last_boxed(text: str, mode: str = "last") -> str | None:
+    """Content of the final ``\\boxed{}``/``\\fbox{}`` in ``text``.
+
+    Args:
+        text: the completion.
+        mode: ``"last"`` (default): the last box, together with the boxes just before it when only
+            separators such as ``,``/``and``/``\\quad`` stand between them ("\\boxed{1} and \\boxed{2}"
+            is one two-part answer; a box earlier in the reasoning is not). ``"last_single"``: the last
+            box only. ``"first"``: the first box. ``"all"``: every box, joined with ``", "``.
+
+    Returns:
+        The box content (several joined with ``", "``), or None when there is no closed non-empty box.
+    """
+    spans = boxed_spans(text, limit=1 << 30 if mode in ("first", "all") else _MAX_BOX_CANDIDATES)
+    if not spans:
+        return None
+    if mode == "first":
+        return spans[0][2]
+    if mode == "all":
+        return ", ".join(s[2] for s in spans)
+    if mode == "last_single":
+        return spans[-1][2]
+    if mode != "last":
+        raise ValueError(f"unknown boxed mode {mode!r}")
+    group = [spans[-1]]
+    for prev in reversed(spans[:-1]):
+        if prev[1] > group[0][0] or not _joins(text[prev[1] : group[0][0]]):
+            break  # nested in the next box, or real text in between
+        group.insert(0, prev)
+    return ", ".join(s[2] for s in group)
+
+
+def _joins(gap: str) -> bool:
+    """Whether the text between two boxes makes them one answer.
+
+    Pure separators (",", "and", "\\quad", math delimiters) join; so does a short connective phrase
+    with "and"/"or" ("\\boxed{1} papers and \\boxed{2} bins", "\\text{ for part (a) and }").
+    A sentence in between ("no no no", "but wait, let me recheck") means the earlier box was superseded.
+    """
+    if _BOX_JOINER_RE.match(gap):
+        return True
+    if len(gap) > _MAX_JOIN_GAP or "\n\n" in gap:
+        return False
+    words = [w.lower() for w in _WORD_RE.findall(gap)]
+    return len(words) <= 4 and ("and" in words or "or" in words)
+
+
+def answer_tag(text: str) -> str | None:
+    """Content of the last ``<answer>...</answer>``; a box inside it wins over the surrounding words."""
+    matches = _ANSWER_TAG_RE.findall(text)
+    for content in reversed(matches):
+        content = content.strip()
+        if content:
+            return last_boxed(content) or content
+    return None
+
+
+def final_answer(text: str) -> str | None:
+    """The answer after the last "final answer (is)" marker, up to the end of that line.
+
+    Handles "Final Answer: The final answer is $x$. I hope it is correct." and
+    "Final Answer: The largest $n$ is 34." (the part after the last " is ").
+    """
+    last = None
+    for last in _FINAL_ANSWER_RE.finditer(text):  # noqa: B007 - we want the last match
+        pass
+    if last is None:
+        return None
+    rest = text[last.end() :].lstrip()
+    rest = rest.split("\n", 1)[0] if rest else rest
+    rest = _HOPE_RE.sub("", rest)
+    if " is " in rest and not last.group().lower().rstrip(": ").endswith("is"):
+        rest = rest.rsplit(" is ", 1)[1]
+    return _strip_answer(rest) or None
+
+
+def last_number(text: str) -> str | None:
+    """The last number in ``text`` (thousands commas dropped), the Qwen2.5-Math harness fallback."""
+    found = _NUMBER_RE.findall(text)
+    return found[-1].replace(",", "") if found else None
+
+
+def _strip_answer(ans: str) -> str:
+    """Drop wrappers around an extracted answer: ``**``, ``$``, ``\\(\\)``, ``\\[\\]``, final punctuation."""
+    ans = ans.strip()
+    for _ in range(3):
+        before = ans
+        ans = ans.strip().strip("*").strip()
+        ans = re.sub(r"^\\[(\[]\s*|\s*\\[)\]]$", "", ans)
+        ans = ans.rstrip(".").strip()
+        if len(ans) >= 2 and ans.startswith("$") and ans.endswith("$"):
+            ans = ans.strip("$").strip()
+        if ans == before:
+            break
+    return ans
+
+
+def after_think(text: str) -> str:
+    """The text after the last ``</think>`` (the whole text when there is none)."""
+    idx = text.rfind("</think>")
+    return text if idx < 0 else text[idx + len("</think>") :]
+
+
+STRATEGIES: dict[str, Callable[[str], str | None]] = {
+    "boxed": last_boxed,
+    "answer_tag": answer_tag,
+    "final_answer": final_answer,
+    "last_number": last_number,
+}
+
+
+def extract_math(text: str, strategies: Sequence[str] = MATH_STRATEGIES) -> str | None:
+    """Try ``strategies`` (names in ``STRATEGIES``) in order on ``text``; the first hit wins."""
+    for name in strategies:
+        found = STRATEGIES[name](text)
+        if found:
+            found = _strip_answer(found)
+            if found:
+                return found
+    return None
+
+
+_CHOICE_PATTERNS = [
+    # "Answer: C", "the answer is (C)", "**Answer:** C", "correct answer is C."
+    r"answer\s*(?:is|:)?\s*[:：]?\s*\**\s*\(?\s*([{L}])\s*\)?(?![A-Za-z])",
+    r"\(([{L}])\)",  # a lone "(C)"
+    r"^\s*\**\(?([{L}])\)?[.:)*]*\s*$",  # a line that is just "C" / "C." / "(C)"
+]
+
+
+def extract_choice(text: str, letters: str = CHOICE_LETTERS) -> str | None:
+    """The multiple-choice letter (upper case): ``\\boxed{C}``, "Answer: C", "(C)", or a bare "C" line."""
+    boxed = last_boxed(text, mode="last_single")
+    if boxed is not None:
+        inner = re.sub(r"\\text(?:bf)?\{([^{}]*)\}", r"\1", boxed).strip().strip("()").strip()
+        if len(inner) == 1 and inner.upper() in letters:
+            return inner.upper()
+    for pattern in _CHOICE_PATTERNS:
+        found = re.findall(pattern.replace("{L}", letters), text, flags=re.IGNORECASE | re.MULTILINE)
+        found = [f for f in found if f.upper() in letters and (f.isupper() or "answer" in pattern)]
+        if found:
+            return found[-1].upper()
+    return None
+
+
+_FENCE_RE = re.compile(r"```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)```", re.DOTALL)
+_LANG_ALIASES = {"python": {"python", "py", "python3"}, "cpp": {"cpp", "c++", "cc"}}
+
+
+def extract_code(text: str, language: str = "python") -> str | None:
+    """The last fenced code block in ``language`` (aliases such as ``py`` count); else the last unlabelled one."""
+    wanted = _LANG_ALIASES.get(language.lower(), {language.lower()})
+    blocks = _FENCE_RE.findall(text)
+    for lang, body in reversed(blocks):
+        if lang.lower() in wanted:
+            return body.rstrip() + "\n"
+    for lang, body in reversed(blocks):
+        if not lang:
+            return body.rstrip() + "\n"
+    return None
+
+
+def extract_answer(
+    text: str | None,
+    kind: str = "math",
+    strategies: Sequence[str] | None = None,
+    language: str = "python",
+    letters: str = CHOICE_LETTERS,
+) -> str | None:
+    """Extract the final answer from a completion.
+
+    Args:
+        text: the model completion (None and non-strings give None).
+        kind: ``"math"`` (an answer string), ``"int"`` (AIME: a canonical integer, ``"025"`` -> ``"25"``),
+            ``"choice"`` (a letter in ``letters``) or ``"code"`` (the last fenced block in ``language``).
+        strategies: order of extractors for math/int, names from ``STRATEGIES``;
+            default ``("boxed", "answer_tag", "final_answer")``.
+        language: code-block language for ``kind="code"``.
+        letters: allowed letters for ``kind="choice"``.
+
+    Returns:
+        The answer string, or None when the completion has no answer in a recognised format.
+    """
+    if not isinstance(text, str) or not text:
+        return None
+    if kind == "code":
+        return extract_code(text, language)
+    text = after_think(text)
+    if kind == "choice":
+        return extract_choice(text, letters)
+    if kind not in ("math", "int"):
+        raise ValueError(f"unknown answer kind {kind!r}; expected math, int, choice or code")
+    found = extract_math(text, strategies or MATH_STRATEGIES)
+    if kind == "int" and found is not None:
+        return normalize_int(found) or found
+    return found
