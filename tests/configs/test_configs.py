@@ -23,6 +23,7 @@ SINGLE_CHOICE_GROUPS = ["stage", "model", "data", "rollout", "trainer", "logger"
 REQUIRED_VALUES = {
     ("data", "jsonl"): ["data.train.path=/tmp/records.jsonl"],
     ("stage", "distill"): ["stage.module.teacher_name_or_path=r1lit-tiny"],
+    ("reward", "reward_model"): ["reward.reward_model.fn.name_or_path=r1lit-tiny"],
 }
 
 
@@ -53,7 +54,7 @@ def test_every_experiment_composes_and_validates(experiment: str, tmp_path: Path
 
 @pytest.mark.parametrize("reward", options("reward"))
 def test_every_reward_composes_alone(reward: str, tmp_path: Path) -> None:
-    cfg = compose_train([f"reward=[{reward}]"], tmp_path)
+    cfg = compose_train([f"reward=[{reward}]", *REQUIRED_VALUES.get(("reward", reward), [])], tmp_path)
     validate_config(cfg)
     assert list(cfg.reward) == [reward]
 
