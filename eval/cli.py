@@ -1,0 +1,304 @@
+"""`r1lit-eval`: the Hydra entry point of the harness (config: conf/eval.yaml). The only code touching DictConfig.
+
+Modes: `run` (generate, grade, write samples / results / tables), `merge` (combine data-parallel
+shards), `rescore` (regrade saved generations with the current grader; no model).
+The config is validated before anything heavy is imported; torch, transformers and the datasets are
+imported only once a run actually needs them, so `r1lit-eval --help` and config errors are instant.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+log = logging.getLogger("r1lit_eval")
+CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
+MODES = ("run", "merge", "rescore")
+BACKENDS = ("hf", "vllm", "scripted")
+DTYPES = ("float32", "bfloat16", "float16", "auto")
+
+
+class EvalConfigError(ValueError):
+    """A bad config value, reported with its key and the allowed values."""
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise EvalConfigError(message)
+
+
+def validate(cfg: dict[str, Any]) -> None:
+    """Check every value a run depends on; raise `EvalConfigError` naming the key on the first problem."""
+    from r1lit_eval.benchmarks import registry
+
+    _require(cfg["mode"] in MODES, f"mode={cfg['mode']!r}: expected one of {list(MODES)}")
+    _require(cfg["backend"] in BACKENDS, f"backend={cfg['backend']!r}: expected one of {list(BACKENDS)}")
+    _require(
+        cfg["model"].get("dtype") in DTYPES,
+        f"model.dtype={cfg['model'].get('dtype')!r}: expected one of {list(DTYPES)}",
+    )
+    names = cfg["benchmarks"]
+    _require(
+        isinstance(names, list) and len(names) > 0,
+        f"benchmarks={names!r}: give a non-empty list, e.g. benchmarks=[synthetic]",
+    )
+    for name in names:
+        if name not in registry.BENCHMARKS:
+            raise EvalConfigError(
+                f"benchmarks: unknown benchmark {name!r}; registered: {', '.join(registry.available())}"
+            )
+        _require(name in cfg["benchmark"], f"benchmarks: {name!r} has no config (conf/benchmark/{name}.yaml)")
+        registry.check_loader(name, cfg["benchmark"][name]["loader"])
+    s = cfg["sampling"]
+    _require(
+        s["k"] is None or (isinstance(s["k"], int) and s["k"] >= 1),
+        f"sampling.k={s['k']!r}: expected an int >= 1 or null",
+    )
+    _require(
+        s["temperature"] is None or s["temperature"] >= 0,
+        f"sampling.temperature={s['temperature']!r}: expected >= 0 or null",
+    )
+    _require(
+        s["top_p"] is None or 0 < s["top_p"] <= 1,
+        f"sampling.top_p={s['top_p']!r}: expected in (0, 1] or null",
+    )
+    _require(
+        s["max_new_tokens"] is None or s["max_new_tokens"] >= 1,
+        f"sampling.max_new_tokens={s['max_new_tokens']!r}: expected >= 1 or null",
+    )
+    _require(
+        cfg["limit"] is None or cfg["limit"] >= 1, f"limit={cfg['limit']!r}: expected an int >= 1 or null"
+    )
+    _require(cfg["batch_size"] >= 1, f"batch_size={cfg['batch_size']!r}: expected >= 1")
+    shard = cfg["shard"]
+    _require(shard["count"] >= 1, f"shard.count={shard['count']!r}: expected >= 1")
+    _require(shard["index"] is None or 0 <= shard["index"] < shard["count"],
+             f"shard.index={shard['index']!r}: expected null or 0 <= index < shard.count={shard['count']}")  # fmt: skip
+    from r1lit_eval.report import load_golden
+
+    tables = load_golden()["tables"]
+    for name in cfg["report"]["reference_tables"]:
+        _require(
+            name in tables,
+            f"report.reference_tables: unknown table {name!r}; expected some of {sorted(tables)}",
+        )
+
+
+# ---------------------------------------------------------------- models and generators
+
+
+def resolve_checkpoint(name_or_path: str) -> str:
+    """A training run dir (or its `hf/`) -> its `final` export, else the highest `step_<N>`; anything else unchanged."""
+    import re
+
+    path = Path(name_or_path)
+    if not path.is_dir() or (path / "config.json").exists():
+        return name_or_path
+    hf = path / "hf" if (path / "hf").is_dir() else path
+    if (hf / "final" / "config.json").exists():
+        return str(hf / "final")
+    steps = [(int(m.group(1)), d) for d in hf.glob("step_*") if (m := re.fullmatch(r"step_(\d+)", d.name))]
+    steps = [(n, d) for n, d in steps if (d / "config.json").exists()]
+    if not steps:
+        raise FileNotFoundError(
+            f"model.name_or_path={name_or_path}: a folder without config.json, hf/final or hf/step_<N>"
+        )
+    chosen = max(steps)[1]
+    log.info("using the latest export of the run: %s", chosen)
+    return str(chosen)
+
+
+def load_lightning_checkpoint(path: str, dtype: str, device: str) -> tuple[Any, Any]:
+    """A `.ckpt` of a training run: base model from `hyper_parameters.model_name_or_path`, then `policy.*` weights."""
+    import torch
+
+    from r1lit.models import load_causal_lm, load_tokenizer
+
+    ckpt = torch.load(
+        path, map_location="cpu", weights_only=False
+    )  # our own Lightning checkpoint (hparams objects)
+    hp = ckpt.get("hyper_parameters") or {}
+    base = hp.get("model_name_or_path")
+    if not base:
+        raise ValueError(f"{path}: hyper_parameters has no model_name_or_path, so the base model is unknown")
+    state = {k.removeprefix("policy."): v for k, v in ckpt["state_dict"].items() if k.startswith("policy.")}
+    if not state:
+        raise ValueError(
+            f"{path}: no `policy.*` keys in state_dict (keys look like {list(ckpt['state_dict'])[:3]})"
+        )
+    model = load_causal_lm(base, hp.get("revision"), dtype, "cpu")
+    result = model.load_state_dict(state, strict=False)
+    tied = {"lm_head.weight"} if getattr(model.config, "tie_word_embeddings", False) else set()
+    missing = [k for k in result.missing_keys if k not in tied]
+    if missing or result.unexpected_keys:
+        raise ValueError(
+            f"{path}: weights do not match {base}: missing {missing[:5]}, unexpected {result.unexpected_keys[:5]}"
+        )
+    log.info("loaded %d policy tensors from %s onto base %s", len(state), path, base)
+    return model.to(device), load_tokenizer(base, hp.get("revision"))
+
+
+def load_model(model_cfg: dict[str, Any], backend: str) -> tuple[Any, Any, dict[str, Any]]:
+    """(model, tokenizer, identity) for the backend; identity keys the generation cache and the results."""
+    from r1lit_eval.cache import model_fingerprint
+
+    from r1lit.models import load_causal_lm, load_tokenizer, resolve_model_path
+
+    name, revision = str(model_cfg["name_or_path"]), model_cfg.get("revision")
+    identity = {"name_or_path": name, "revision": revision, "dtype": model_cfg["dtype"], "device": model_cfg["device"],
+                "label": model_cfg.get("label") or Path(name.rstrip("/")).name, "backend": backend}  # fmt: skip
+    if backend == "scripted":
+        return None, None, identity | {"resolved": None, "fingerprint": "scripted"}
+    path = resolve_checkpoint(resolve_model_path(name))
+    identity |= {"resolved": path, "fingerprint": model_fingerprint(path)}
+    if backend == "vllm":
+        return path, None, identity
+    if path.endswith(".ckpt"):
+        model, tokenizer = load_lightning_checkpoint(path, model_cfg["dtype"], model_cfg["device"])
+    else:
+        model = load_causal_lm(path, revision, model_cfg["dtype"], model_cfg["device"])
+        tokenizer = load_tokenizer(path, revision)
+    return model, tokenizer, identity
+
+
+def benchmark_options(cfg: dict[str, Any], name: str, shard_index: int) -> Any:
+    """RunOptions for one benchmark: its YAML protocol, with the non-null `sampling.*` overrides applied."""
+    from r1lit_eval.runner import RunOptions
+
+    from r1lit.rollout.base import SamplingParams
+
+    bench, over = cfg["benchmark"][name], cfg["sampling"]
+
+    def pick(key: str) -> Any:
+        return over[key] if over.get(key) is not None else bench["sampling"][key]
+
+    params = SamplingParams(temperature=pick("temperature"), top_p=pick("top_p"), top_k=over.get("top_k") or 0,
+                            max_new_tokens=pick("max_new_tokens"), seed=cfg["seed"])  # fmt: skip
+    return RunOptions(
+        k=over["k"] if over["k"] is not None else bench["k"], params=params, batch_size=cfg["batch_size"],
+        response_prefix="<think>\n" if cfg["force_think"] else "", limit=cfg["limit"], shard_index=shard_index,
+        shard_count=cfg["shard"]["count"], progress=cfg["progress"], bootstrap_samples=cfg["bootstrap_samples"],
+        seed=cfg["seed"],
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- modes
+
+
+def run(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate every selected benchmark; returns the results dict (also written to output_dir)."""
+    from r1lit_eval.benchmarks.registry import build_benchmark
+    from r1lit_eval.cache import GenerationCache, model_cache_dir
+    from r1lit_eval.runner import run_benchmark, save_results, shard_suffix
+
+    from r1lit.rollout import build_generator
+
+    start = time.perf_counter()
+    out = Path(cfg["output_dir"])
+    index = cfg["shard"]["index"] or 0
+    suffix = shard_suffix(index, cfg["shard"]["count"])
+    model, tokenizer, identity = load_model(cfg["model"], cfg["backend"])
+    generator = build_generator(
+        cfg["backend"], model, tokenizer, **(cfg["generator"].get(cfg["backend"]) or {})
+    )
+    cache_dir = model_cache_dir(
+        cfg["cache_dir"], identity["name_or_path"], identity["revision"], identity["fingerprint"]
+    )
+    cache = GenerationCache(cache_dir, writer=f"s{index}of{cfg['shard']['count']}")
+    log.info("model %s loaded in %.1fs; generation cache %s (%d samples)", identity["name_or_path"],
+             time.perf_counter() - start, cache_dir, len(cache))  # fmt: skip
+    results: dict[str, Any] = {"model": identity, "shard": [index, cfg["shard"]["count"]], "cache_dir": str(cache_dir),
+                               "config": {k: v for k, v in cfg.items() if k != "benchmark"}, "benchmarks": {}}  # fmt: skip
+    for name in cfg["benchmarks"]:
+        bcfg = cfg["benchmark"][name]
+        bench = build_benchmark(name, bcfg["loader"], bcfg.get("local_file"), cfg["data_dir"])
+        summary = run_benchmark(
+            name, bench, generator, cache, benchmark_options(cfg, name, index), out, tokenizer
+        )
+        results["benchmarks"][name] = summary | {"config": bcfg}
+        save_results(results, out, suffix)
+    results["wall_seconds"] = round(time.perf_counter() - start, 3)
+    save_results(results, out, suffix)
+    return results
+
+
+def launch_shards(cfg: dict[str, Any], overrides: list[str]) -> None:
+    """Run `shard.count` copies of this command (shard.index=0..n-1) in parallel, then merge them."""
+    count = cfg["shard"]["count"]
+    out = Path(cfg["output_dir"])
+    device = str(cfg["model"]["device"])
+    n_gpus = 0
+    if device == "cuda":
+        import torch
+
+        n_gpus = torch.cuda.device_count()
+    procs = []
+    for i in range(count):
+        extra = [f"shard.index={i}", f"output_dir={out}"] + (
+            [f"model.device=cuda:{i % n_gpus}"] if n_gpus else []
+        )
+        env = os.environ | {"OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // count))}
+        kept = [o for o in overrides if o.split("=")[0].lstrip("+") not in ("shard.index", "output_dir")]
+        procs.append(subprocess.Popen([sys.executable, "-m", "r1lit_eval.cli", *kept, *extra], env=env))
+    codes = [p.wait() for p in procs]
+    if any(codes):
+        raise RuntimeError(
+            f"shard processes exited with {codes}; rerun to resume (finished samples are cached)"
+        )
+
+
+def report(results: dict[str, Any], cfg: dict[str, Any], out: Path) -> None:
+    from r1lit_eval.report import write_reports
+
+    tables = write_reports(results, out, cfg["report"]["reference_tables"])
+    log.info("results in %s\n%s\n%s", out, tables["paper"], tables["metrics"])
+
+
+def dispatch(cfg: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Run the configured mode on a validated plain-dict config."""
+    out = Path(cfg["output_dir"])
+    if cfg["mode"] == "rescore":
+        from r1lit_eval.rescore import rescore_run
+
+        results = rescore_run(out, n_boot=cfg["bootstrap_samples"], seed=cfg["seed"])
+        report(results, cfg, out / "rescored")
+        return results
+    if cfg["mode"] == "run":
+        if cfg["shard"]["count"] > 1 and cfg["shard"]["index"] is None:
+            launch_shards(cfg, overrides)
+        else:
+            results = run(cfg)
+            if cfg["shard"]["count"] == 1:
+                report(results, cfg, out)
+            return results
+    from r1lit_eval.runner import merge_shards
+
+    results = merge_shards(out, n_boot=cfg["bootstrap_samples"], seed=cfg["seed"])
+    report(results, cfg, out)
+    return results
+
+
+@hydra.main(config_path=CONF_DIR, config_name="eval", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    """Entry point of the `r1lit-eval` console script."""
+    from hydra.core.hydra_config import HydraConfig
+
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    try:
+        validate(plain)
+    except EvalConfigError as err:
+        log.error("invalid config: %s", err)
+        sys.exit(2)
+    dispatch(plain, list(HydraConfig.get().overrides.task))
+
+
+if __name__ == "__main__":
+    main()

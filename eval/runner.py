@@ -1,0 +1,273 @@
+"""Run one benchmark end to end: problems -> cached generation -> grading -> per-sample JSONL -> metrics.
+
+The runner is backend-agnostic: it only calls `Generator.generate(prompts, SamplingParams)`.
+Generation goes through the `GenerationCache`, one generate call (a "batch") at a time, and every
+finished batch is flushed to disk before the next starts, so an interrupted run resumes where it
+stopped without regenerating a single finished sample.
+
+Data parallelism: `shard_index`/`shard_count` keep problems whose position `i % shard_count ==
+shard_index`; each shard writes `<bench>.shard-<i>-of-<n>.jsonl` and `merge_shards` rebuilds the full
+results from those files (metrics are always recomputed from per-sample records, never averaged).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from r1lit_eval.benchmarks.base import Benchmark, Problem
+from r1lit_eval.cache import GenerationCache, prompt_key
+from r1lit_eval.metrics import summarize
+
+from r1lit.rollout.base import Generator, Prompt, SamplingParams
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run one benchmark (filled from the config by the CLI)."""
+
+    k: int  # samples per problem
+    params: SamplingParams  # `n` is ignored: the runner asks for the missing samples only
+    batch_size: int = 256  # sequences per generate call; the cache is flushed after each call
+    response_prefix: str = ""  # e.g. "<think>\n": forced start of every response
+    limit: int | None = None  # first `limit` problems only (before sharding)
+    shard_index: int = 0
+    shard_count: int = 1
+    progress: bool = True
+    bootstrap_samples: int = 1000
+    seed: int = 0  # for the bootstrap
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ValueError(f"k (samples per problem) must be >= 1, got {self.k}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if not 0 <= self.shard_index < self.shard_count:
+            raise ValueError(
+                f"shard.index must be in [0, shard.count={self.shard_count}), got {self.shard_index}"
+            )
+
+
+def shard_suffix(index: int, count: int) -> str:
+    """File-name suffix of a shard ("" when not sharded)."""
+    return "" if count == 1 else f".shard-{index}-of-{count}"
+
+
+def select_problems(problems: Sequence[Problem], limit: int | None, index: int, count: int) -> list[Problem]:
+    """The first `limit` problems, then every `count`-th starting at `index`."""
+    chosen = list(problems[:limit] if limit else problems)
+    return [p for i, p in enumerate(chosen) if i % count == index]
+
+
+def with_prefix(prompt: Prompt, prefix: str, tokenizer: Any | None) -> Prompt:
+    """The prompt with the response forced to begin with `prefix`.
+
+    Chat messages are rendered with the tokenizer's chat template (generation prompt on) and the
+    prefix appended, giving raw text; a leading BOS the tokenizer would add again is dropped.
+    """
+    if not prefix:
+        return prompt
+    if isinstance(prompt, str):
+        return prompt + prefix
+    if tokenizer is None:
+        raise ValueError("force_think on chat prompts needs a tokenizer (to render the chat template)")
+    text = tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+    bos = getattr(tokenizer, "bos_token", None)
+    if bos and text.startswith(bos):
+        text = text[len(bos) :]
+    return text + prefix
+
+
+def _batches(problems: list[Problem], keys: list[str], cache: GenerationCache, k: int, size: int):
+    """Yield lists of (problem index, missing sample indices) holding about `size` sequences each."""
+    batch, count = [], 0
+    for i, key in enumerate(keys):
+        missing = cache.missing(key, k)
+        if not missing:
+            continue
+        batch.append((i, missing))
+        count += len(missing)
+        if count >= size:
+            yield batch
+            batch, count = [], 0
+    if batch:
+        yield batch
+
+
+def generate_missing(
+    name: str,
+    problems: list[Problem],
+    prompts: list[Prompt],
+    keys: list[str],
+    generator: Generator,
+    cache: GenerationCache,
+    opts: RunOptions,
+) -> int:
+    """Generate every sample not in the cache; returns how many were generated."""
+    total = sum(len(cache.missing(key, opts.k)) for key in keys)
+    if total == 0:
+        return 0
+    from tqdm.auto import tqdm
+
+    done = 0
+    with tqdm(total=total, desc=f"{name} generate", unit="sample", disable=not opts.progress) as bar:
+        for batch in _batches(problems, keys, cache, opts.k, opts.batch_size):
+            by_count: dict[int, list[tuple[int, list[int]]]] = {}
+            for item in batch:  # one generate call per distinct number of missing samples
+                by_count.setdefault(len(item[1]), []).append(item)
+            records = []
+            for n, items in by_count.items():
+                outs = generator.generate([prompts[i] for i, _ in items], replace(opts.params, n=n))
+                for (i, missing), comps in zip(items, outs, strict=True):
+                    for idx, comp in zip(missing, comps, strict=True):
+                        records.append({
+                            "key": keys[i], "idx": idx, "text": comp.text, "finish_reason": comp.finish_reason,
+                            "n_tokens": len(comp.token_ids), "n_prompt_tokens": len(comp.prompt_token_ids),
+                        })  # fmt: skip
+            cache.add(records)
+            done += len(records)
+            bar.update(len(records))
+    return done
+
+
+def grade_samples(
+    name: str, bench: Benchmark, problems: list[Problem], prompts: list[Prompt], keys: list[str],
+    cache: GenerationCache, opts: RunOptions,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """One per-sample record (the per-sample JSONL row) for each of the k samples of each problem."""
+    from tqdm.auto import tqdm
+
+    rows = []
+    for problem, prompt, key in tqdm(
+        list(zip(problems, prompts, keys, strict=True)),
+        desc=f"{name} grade",
+        unit="problem",
+        disable=not opts.progress,
+    ):
+        for idx in range(opts.k):
+            gen = cache.get(key, idx)
+            if gen is None:
+                raise RuntimeError(
+                    f"{name}: sample {idx} of {problem.id} missing from the cache after generation"
+                )
+            verdict = bench.grade(problem, opts.response_prefix + gen["text"])
+            rows.append({
+                "benchmark": name, "problem_id": problem.id, "sample_idx": idx, "kind": problem.kind,
+                "prompt": prompt, "response_prefix": opts.response_prefix, "completion": gen["text"],
+                "gold": problem.gold, "pred": verdict.pred, "correct": verdict.correct, "status": verdict.status,
+                "detail": verdict.detail, "finish_reason": gen["finish_reason"], "n_tokens": gen["n_tokens"],
+                "n_prompt_tokens": gen["n_prompt_tokens"],
+            })  # fmt: skip
+    return rows
+
+
+def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def problem_rows(problems: Sequence[Problem]) -> list[dict[str, Any]]:
+    """What rescoring needs to re-grade without the data source: id, gold, kind, meta."""
+    return [{"problem_id": p.id, "gold": p.gold, "kind": p.kind, "meta": p.meta} for p in problems]
+
+
+def run_benchmark(
+    name: str,
+    bench: Benchmark,
+    generator: Generator,
+    cache: GenerationCache,
+    opts: RunOptions,
+    out_dir: str | Path,
+    tokenizer: Any | None = None,
+) -> dict[str, Any]:
+    """Evaluate `bench` with `generator`; write samples and problems JSONL; return the metrics summary."""
+    start = time.perf_counter()
+    problems = select_problems(bench.load(), opts.limit, opts.shard_index, opts.shard_count)
+    if not problems:
+        raise ValueError(
+            f"{name}: no problems selected (limit={opts.limit}, shard {opts.shard_index}/{opts.shard_count})"
+        )
+    prompts = [with_prefix(p.prompt, opts.response_prefix, tokenizer) for p in problems]
+    keys = [prompt_key(p, opts.params, opts.response_prefix) for p in prompts]
+    cached_before = sum(opts.k - len(cache.missing(key, opts.k)) for key in keys)
+    gen_start = time.perf_counter()
+    generated = generate_missing(name, problems, prompts, keys, generator, cache, opts)
+    gen_seconds = time.perf_counter() - gen_start
+    rows = grade_samples(name, bench, problems, prompts, keys, cache, opts)
+    suffix = shard_suffix(opts.shard_index, opts.shard_count)
+    out = Path(out_dir) / "samples"
+    write_jsonl(out / f"{name}{suffix}.jsonl", rows)
+    write_jsonl(out / f"{name}{suffix}.problems.jsonl", problem_rows(problems))
+    summary = summarize(rows, opts.k, n_boot=opts.bootstrap_samples, seed=opts.seed)
+    summary.update(
+        n_generated=generated, n_cached=cached_before, generation_seconds=round(gen_seconds, 3),
+        wall_seconds=round(time.perf_counter() - start, 3),
+        samples_per_second=round(generated / gen_seconds, 3) if generated and gen_seconds > 0 else None,
+        source=getattr(bench, "provenance", {}), sampling={**asdict(opts.params), "n": opts.k},
+        response_prefix=opts.response_prefix, shard=[opts.shard_index, opts.shard_count],
+    )  # fmt: skip
+    log.info("%s: pass@1 %.4f over %d problems x %d samples (%d generated, %d cached)",
+             name, summary["pass@1"], summary["n_problems"], opts.k, generated, cached_before)  # fmt: skip
+    return summary
+
+
+# ---------------------------------------------------------------- results files and shard merging
+
+
+def save_results(results: dict[str, Any], out_dir: str | Path, suffix: str = "") -> Path:
+    """Write `results<suffix>.json` (written again after every benchmark, so partial runs keep their numbers)."""
+    path = Path(out_dir) / f"results{suffix}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def merge_shards(out_dir: str | Path, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Combine `results.shard-*-of-N.json` and their sample files into `results.json` + `samples/<bench>.jsonl`.
+
+    Metrics are recomputed over the union of all shards' samples; counters (generated, cached) are summed.
+    """
+    out = Path(out_dir)
+    parts = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob("results.shard-*-of-*.json"))]
+    if not parts:
+        raise FileNotFoundError(f"no results.shard-*-of-*.json in {out}: nothing to merge")
+    count = parts[0]["shard"][1]
+    found = sorted(p["shard"][0] for p in parts)
+    if found != list(range(count)):
+        raise ValueError(
+            f"{out}: expected shards 0..{count - 1}, found {found}; rerun the missing ones first"
+        )
+    merged = {k: v for k, v in parts[0].items() if k != "benchmarks"} | {
+        "shard": [0, 1],
+        "merged_from": count,
+    }
+    merged["benchmarks"] = {}
+    for name, first in parts[0]["benchmarks"].items():
+        rows, problems = [], []
+        for i in range(count):
+            rows += read_jsonl(out / "samples" / f"{name}{shard_suffix(i, count)}.jsonl")
+            problems += read_jsonl(out / "samples" / f"{name}{shard_suffix(i, count)}.problems.jsonl")
+        write_jsonl(out / "samples" / f"{name}.jsonl", rows)
+        write_jsonl(out / "samples" / f"{name}.problems.jsonl", problems)
+        summary = {**first, **summarize(rows, first["k"], n_boot=n_boot, seed=seed), "shard": [0, 1]}
+        for key in ("n_generated", "n_cached", "generation_seconds"):
+            summary[key] = sum(p["benchmarks"][name].get(key) or 0 for p in parts)
+        merged["benchmarks"][name] = summary
+    save_results(merged, out)
+    return merged
