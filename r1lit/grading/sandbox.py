@@ -57,7 +57,7 @@ LAUNCHER = Path(__file__).with_name("sandbox_launcher.py")
 STATUSES = ("ok", "runtime_error", "timeout", "memory", "output_limit", "sandbox_error")
 UID_BASE = 2_000_000  # slot i runs as uid/gid UID_BASE + i: far above any real user or subuid range
 MAX_SLOTS = 256
-LAUNCH_GRACE_S = 1.0  # wall-clock allowance on top of `timeout_s` for interpreter start-up
+LAUNCH_GRACE_S = 1.0  # the launcher enforces `timeout_s`; the harness kills it after this much more
 CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"}
 
 
@@ -242,7 +242,7 @@ def _parse_status(text: str) -> dict[str, float] | None:
 def _classify(
     report: dict | None, timed_out: bool, limits: Limits, cpu_cap: int, stderr: str, stdout_size: int
 ) -> str:
-    if timed_out:
+    if timed_out or (report and report.get("timed_out")):
         return "timeout"
     if report is None or not report.get("started"):
         return "sandbox_error" if "r1lit-sandbox:" in stderr or report is not None else "runtime_error"

@@ -257,10 +257,20 @@ def _supervise(cfg: dict, source: str, cwd: str, iso: dict) -> None:
     start = time.monotonic()
     pid = _fork_program(cfg, source, cwd, ready_w)
     os.close(ready_w)
-    _, status, usage = os.wait4(pid, 0)
+    timed_out = []
+
+    def on_alarm(*_args) -> None:  # the wall-clock limit, measured from the program's start
+        timed_out.append(1)
+        os.kill(pid, signal.SIGKILL)
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, cfg["timeout_s"])
+    _, status, usage = os.wait4(pid, 0)  # an interrupted wait is retried after the handler (PEP 475)
+    signal.setitimer(signal.ITIMER_REAL, 0)
     wall = time.monotonic() - start
     report = {
         "started": int(os.read(ready_r, 1) == b"1"),
+        "timed_out": int(bool(timed_out)),
         "exit": os.waitstatus_to_exitcode(status),
         "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime,
