@@ -1,0 +1,384 @@
+"""GRPO (DeepSeek-R1 §2.2.1) as a LightningModule: rollout -> rewards -> advantages -> loss -> optimizer step.
+
+Implements the objective of DeepSeek-R1 eq. 1-3 (= DeepSeekMath eq. 3 with outcome supervision): for
+each prompt q, sample G completions o_1..o_G from pi_theta_old, score them with the rule-based rewards
+(§2.2.2), compute group-relative advantages A_i = (r_i - mean(r)) / std(r) (eq. 3,
+`r1lit.algos.group_advantages`) and minimise the clipped surrogate with a k3 KL penalty to the frozen
+initial policy (eq. 1-2, `r1lit.algos.grpo_loss`), taking `num_iterations` (the paper's mu) gradient
+steps on every batch. All the math lives in `r1lit.algos`; this file only orchestrates it.
+
+Where it differs from the paper, on purpose:
+- beta = 0 loads no reference model (open-r1 / DAPO / Dr. GRPO practice); the paper uses beta > 0.
+- With mu = 1, pi_theta_old == pi_theta, so old log-probs are the detached current ones (no extra
+  forward); with mu > 1 they come from one no-grad forward before the first update.
+- Log-probs are taken at the sampling temperature (logits / T), as in TRL, so the ratio and KL refer to
+  the distribution the samples came from.
+- `loss_agg`, `reward_scale`, clip-higher (`epsilon_high`), overlong masking (`mask_truncated`),
+  dynamic sampling and an entropy bonus are options (DAPO, Dr. GRPO); the paper is
+  `loss_agg=grpo reward_scale=group epsilon_high=null mask_truncated=false dynamic_sampling=false`.
+
+Step accounting: one dataloader batch = one rollout = `num_iterations` optimizer steps. Lightning's
+`global_step` (and `trainer.max_steps`) count optimizer steps, so a run consumes max_steps / mu batches;
+batches are indexed by the datamodule's own step counter (`batch["step"]`), which is what seeds the
+rollout. Use checkpoint / HF-export intervals that are multiples of mu. Logged metrics are keyed by
+batch (Lightning's logging step), which equals global_step when mu = 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import time
+from collections.abc import Sequence
+from contextlib import nullcontext
+from typing import Any, Literal
+
+import lightning as L
+import torch
+
+from r1lit.algos import build_loss_mask, grpo_loss, truncated_rows
+from r1lit.models import load_causal_lm, load_tokenizer
+from r1lit.modules import heldout
+from r1lit.modules.grpo_rollout import Rollout, collect_rollout
+from r1lit.modules.grpo_stats import length_stats, reflection_pattern, reflection_stats
+from r1lit.modules.optim import Schedule, adamw_with_schedule
+from r1lit.modules.rollout_batch import PackedRollout, completion_logprobs, micro_batches, pack_completions
+from r1lit.rewards.compose import RewardTerm, reward_metrics
+from r1lit.rollout import SamplingParams, build_generator
+
+log = logging.getLogger(__name__)
+LossAgg = Literal["grpo", "bnpo", "dapo", "token", "dr_grpo"]
+RewardScale = Literal["group", "batch", "none"]
+KLEstimator = Literal["k1", "k2", "k3"]
+AnswerKind = Literal["math", "int", "choice"]
+# Aggregations whose micro-batch losses combine as a row-weighted mean (the rest take a global token count).
+_ROW_WEIGHTED = ("grpo", "bnpo", "dr_grpo")
+
+
+class GRPOModule(L.LightningModule):
+    """Group Relative Policy Optimization of `model_name_or_path` against rule-based rewards.
+
+    Args:
+        model_name_or_path, revision, dtype: the policy (and reference) checkpoint, see r1lit.models.
+        rewards: reward terms (added by r1lit-train from the `reward` config group).
+        rollout: the `rollout` config: `backend` plus that backend's options (r1lit.rollout.build_generator).
+        sampling: rollout SamplingParams; `n` is the group size G, `seed` is set per step.
+        eval_sampling: held-out SamplingParams; `n` is k for pass@1-over-k and cons@k.
+        beta: KL coefficient (0: no reference model is loaded).
+        kl_estimator, epsilon_low, epsilon_high, loss_agg, entropy_coef: see r1lit.algos.grpo_loss.
+        reward_scale: advantage denominator, see r1lit.algos.group_advantages.
+        num_iterations: mu, optimizer steps per rollout batch.
+        mask_truncated: leave completions that hit max_new_tokens out of the loss (DAPO overlong filtering).
+        dynamic_sampling: drop zero-variance groups and refill with fresh prompts (DAPO).
+        max_refill_rounds: extra rollouts per step at most when refilling.
+        learning_rate, weight_decay, betas, warmup_steps, lr_schedule: AdamW and its per-step schedule.
+        max_grad_norm: gradient clipping (null: no clipping; the norm is logged either way).
+        micro_batch_size: completions per forward/backward (rounded to whole groups; null: all at once).
+        share_prompt_prefix: run each prompt once per group in the training forward (see rollout_batch.py).
+        gradient_checkpointing: HF gradient checkpointing (needs share_prompt_prefix=false).
+        log_entropy: compute per-token entropies for logging.
+        accuracy_term: the reward term whose value > 0 means "correct" (for accuracy and length splits).
+        reflection_phrases: phrases counted for the reflection rate (case-insensitive, whole words).
+        eval_answer_kind: grader kind for held-out answers.
+        eval_at_start: evaluate the base model on the held-out set before the first step.
+        heldout_jsonl: where per-evaluation held-out results are appended (null: not written).
+        seed: seeds rollouts (with the batch's step) and held-out sampling.
+    """
+
+    def __init__(
+        self,
+        model_name_or_path: str,
+        revision: str | None,
+        dtype: str,
+        rewards: Sequence[RewardTerm],
+        rollout: dict[str, Any],
+        sampling: SamplingParams,
+        eval_sampling: SamplingParams,
+        beta: float,
+        kl_estimator: KLEstimator,
+        epsilon_low: float,
+        epsilon_high: float | None,
+        loss_agg: LossAgg,
+        reward_scale: RewardScale,
+        entropy_coef: float,
+        num_iterations: int,
+        mask_truncated: bool,
+        dynamic_sampling: bool,
+        max_refill_rounds: int,
+        learning_rate: float,
+        weight_decay: float,
+        betas: tuple[float, float] | list[float],
+        warmup_steps: int,
+        lr_schedule: Schedule,
+        max_grad_norm: float | None,
+        micro_batch_size: int | None,
+        share_prompt_prefix: bool,
+        gradient_checkpointing: bool,
+        log_entropy: bool,
+        accuracy_term: str | None,
+        reflection_phrases: Sequence[str],
+        eval_answer_kind: AnswerKind,
+        eval_at_start: bool,
+        heldout_jsonl: str | None,
+        seed: int,
+    ) -> None:
+        super().__init__()
+        # r1lit-train instantiates with _convert_="all", which turns RewardTerm dataclasses into dicts.
+        rewards = [t if isinstance(t, RewardTerm) else RewardTerm(**t) for t in rewards]
+        self._validate(locals())
+        self.save_hyperparameters(ignore=["rewards", "sampling", "eval_sampling"])
+        # as plain dicts: loggers cannot serialise frozen dataclasses
+        self.hparams.update(
+            sampling=dataclasses.asdict(sampling), eval_sampling=dataclasses.asdict(eval_sampling)
+        )
+        self.automatic_optimization = False
+        self.rewards = rewards
+        self.sampling, self.eval_sampling = sampling, eval_sampling
+        self.reflection = reflection_pattern(list(reflection_phrases))
+        self.policy: torch.nn.Module | None = None
+        self.tokenizer = None
+        self._generator = None
+        self.last_rollout: Rollout | None = None  # read by callbacks (sample logging)
+        self._heldout_results: list[dict[str, Any]] = []
+
+    @staticmethod
+    def _validate(args: dict[str, Any]) -> None:
+        """Fail on bad values before any model is loaded."""
+        problems = []
+        if not args["rewards"]:
+            problems.append("rewards: at least one reward term is needed (reward=[accuracy,format])")
+        if args["sampling"].n < 2:
+            problems.append(f"sampling.n={args['sampling'].n}: GRPO needs a group of at least 2 samples")
+        if args["sampling"].temperature <= 0:
+            problems.append(
+                "sampling.temperature must be > 0 (log-probs are taken at the sampling temperature)"
+            )
+        if args["beta"] < 0 or args["epsilon_low"] <= 0 or args["learning_rate"] <= 0:
+            problems.append("beta must be >= 0, epsilon_low and learning_rate > 0")
+        if args["num_iterations"] < 1 or args["max_refill_rounds"] < 0:
+            problems.append("num_iterations must be >= 1 and max_refill_rounds >= 0")
+        if args["micro_batch_size"] is not None and args["micro_batch_size"] < 1:
+            problems.append("micro_batch_size must be >= 1 or null")
+        if args["gradient_checkpointing"] and args["share_prompt_prefix"]:
+            problems.append("gradient_checkpointing disables the KV cache: set share_prompt_prefix=false")
+        names = [t.name for t in args["rewards"]]
+        if args["accuracy_term"] is not None and args["accuracy_term"] not in names:
+            problems.append(f"accuracy_term={args['accuracy_term']!r} is not a reward term (terms: {names})")
+        if problems:
+            raise ValueError("stage.module: " + "; ".join(problems))
+
+    # ---- models ------------------------------------------------------------------------------------
+    def configure_model(self) -> None:
+        if self.policy is not None:
+            return
+        hp = self.hparams
+        self.tokenizer = load_tokenizer(hp.model_name_or_path, hp.revision)
+        self.policy = load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype)
+        self.policy.train()  # dropout as configured (0 in Qwen2 configs); needed for gradient checkpointing
+        if hp.gradient_checkpointing:
+            self.policy.gradient_checkpointing_enable()
+        reference = None
+        if hp.beta != 0.0:
+            reference = (
+                load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype).eval().requires_grad_(False)
+            )
+        # Not a registered submodule: the frozen reference stays out of checkpoints, DDP and the optimizer.
+        object.__setattr__(self, "reference", reference)
+
+    @property
+    def generator(self) -> Any:
+        if self._generator is None:
+            opts = {k: v for k, v in self.hparams.rollout.items() if k != "backend"}
+            self._generator = build_generator(
+                self.hparams.rollout["backend"], self.policy, self.tokenizer, **opts
+            )
+        return self._generator
+
+    def configure_optimizers(self) -> dict:
+        hp = self.hparams
+        return adamw_with_schedule(
+            list(self.policy.parameters()), hp.learning_rate, hp.weight_decay, hp.betas,
+            hp.warmup_steps, self.trainer.max_steps, hp.lr_schedule,
+        )  # fmt: skip
+
+    def on_fit_start(self) -> None:
+        if self.reference is not None:
+            self.reference.to(self.device)
+        if str(self.trainer.precision) == "16-mixed":
+            raise ValueError("trainer.precision=16-mixed is not supported by GRPO; use bf16-mixed or 32-true")
+        if self.trainer.max_steps % self.hparams.num_iterations:
+            log.warning("trainer.max_steps=%d is not a multiple of num_iterations=%d",
+                        self.trainer.max_steps, self.hparams.num_iterations)  # fmt: skip
+
+    # ---- training ----------------------------------------------------------------------------------
+    def rollout_seed(self, step: int, refill_round: int = 0) -> int:
+        """Per-step sampling seed: a resumed run re-samples exactly what an uninterrupted one would."""
+        return ((self.hparams.seed * 1_000_003 + step) * 131 + refill_round) * 8191 + self.global_rank
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        t0 = time.perf_counter()
+        rollout = collect_rollout(self, batch)
+        t_rollout = time.perf_counter() - t0
+        packed = pack_completions(rollout.groups, self.tokenizer.pad_token_id)
+        t1 = time.perf_counter()
+        metrics = self._optimize(rollout, packed)
+        t_train = time.perf_counter() - t1
+        self.last_rollout = rollout
+        metrics.update(self._rollout_metrics(rollout))
+        n_tokens = float(
+            (
+                packed.prompt_mask.sum(1).repeat_interleave(packed.group_size) + packed.completion_mask.sum(1)
+            ).sum()
+        )
+        metrics.update({
+            "time/rollout_s": t_rollout,
+            "time/train_s": t_train,
+            "time/step_s": time.perf_counter() - t0,
+            "throughput/rollout_tokens_per_s": rollout.completion_tokens / max(t_rollout, 1e-9),
+            "throughput/train_tokens_per_s": n_tokens * self.hparams.num_iterations / max(t_train, 1e-9),
+        })  # fmt: skip
+        self._log_metrics(metrics, batch_size=packed.n_groups)
+
+    def _optimize(self, rollout: Rollout, packed: PackedRollout) -> dict[str, float]:
+        """mu optimizer steps on one rollout, micro-batched; returns averaged loss metrics."""
+        hp, g = self.hparams, packed.group_size
+        per_mb = None if hp.micro_batch_size is None else max(1, hp.micro_batch_size // g)
+        ranges = list(micro_batches(packed.n_groups, per_mb))
+        chunks = [packed.groups(a, b).to(self.device) for a, b in ranges]
+        truncated = truncated_rows(rollout.finish_reasons, device=self.device)  # [N]
+        valid = ~torch.isnan(rollout.reward_tensor).to(self.device)  # [N]
+        masks = [
+            build_loss_mask(c.completion_mask, truncated=truncated[a * g : b * g] if hp.mask_truncated else None,
+                            reward_valid=valid[a * g : b * g])
+            for c, (a, b) in zip(chunks, ranges, strict=True)
+        ]  # fmt: skip
+        advantages = rollout.advantages.to(self.device)  # [N]
+        num_tokens = sum(m.sum() for m in masks)
+        ref = (
+            [self._frozen_logprobs(self.reference, c) for c in chunks] if self.reference is not None else None
+        )
+        old = [self._frozen_logprobs(self.policy, c) for c in chunks] if hp.num_iterations > 1 else None
+        optimizer, scheduler = self.optimizers(), self.lr_schedulers()
+        sums: dict[str, float] = {}
+        for _ in range(hp.num_iterations):
+            optimizer.zero_grad(set_to_none=True)
+            for i, (chunk, (a, b)) in enumerate(zip(chunks, ranges, strict=True)):
+                weight = (b - a) / packed.n_groups if hp.loss_agg in _ROW_WEIGHTED else 1.0
+                with self._grad_sync(last=i == len(chunks) - 1):
+                    logps, entropy = completion_logprobs(
+                        self.policy,
+                        chunk,
+                        self.sampling.temperature,
+                        hp.share_prompt_prefix,
+                        with_entropy=hp.log_entropy,
+                        entropy_grad=hp.entropy_coef != 0,
+                    )  # [n, Lc] each
+                    loss, m = grpo_loss(
+                        logps, advantages[a * g : b * g], masks[i], epsilon_low=hp.epsilon_low, beta=hp.beta,
+                        loss_agg=hp.loss_agg, epsilon_high=hp.epsilon_high,
+                        old_logps=None if old is None else old[i], ref_logps=None if ref is None else ref[i],
+                        kl_estimator=hp.kl_estimator, entropies=entropy, entropy_coef=hp.entropy_coef,
+                        max_completion_length=self.sampling.max_new_tokens, num_tokens=num_tokens,
+                    )  # fmt: skip
+                    self.manual_backward(loss * weight)
+                m["loss"] = loss.detach()
+                for key, value in m.items():
+                    sums[f"train/{key}"] = (
+                        sums.get(f"train/{key}", 0.0) + float(value) * (b - a) / packed.n_groups
+                    )
+            sums["train/grad_norm"] = sums.get("train/grad_norm", 0.0) + float(self._clip_gradients())
+            optimizer.step()
+            scheduler.step()
+        return {k: v / hp.num_iterations for k, v in sums.items()}
+
+    @torch.no_grad()
+    def _frozen_logprobs(self, model: torch.nn.Module, chunk: PackedRollout) -> torch.Tensor:
+        """Log-probs without grad (reference, or pi_theta_old for mu > 1).  # [n, Lc]"""
+        with torch.inference_mode():
+            logps, _ = completion_logprobs(
+                model, chunk, self.sampling.temperature, self.hparams.share_prompt_prefix
+            )
+        return logps.clone()  # a normal tensor: inference tensors cannot enter autograd graphs
+
+    def _grad_sync(self, last: bool) -> Any:
+        """Under DDP, all-reduce gradients only on the last micro-batch's backward."""
+        ddp = self.trainer.strategy.model
+        return nullcontext() if last or not hasattr(ddp, "no_sync") else ddp.no_sync()
+
+    def _clip_gradients(self) -> torch.Tensor:
+        """Clip to max_grad_norm (if set) and return the total norm before clipping."""
+        max_norm = self.hparams.max_grad_norm or float("inf")
+        wrapped = self.trainer.strategy.model
+        if hasattr(wrapped, "clip_grad_norm_"):  # FSDP: the norm over all shards
+            return wrapped.clip_grad_norm_(max_norm)
+        return torch.nn.utils.clip_grad_norm_(self.policy.parameters(), max_norm)
+
+    def _rollout_metrics(self, rollout: Rollout) -> dict[str, float]:
+        metrics = {k: v for k, v in reward_metrics(rollout.rewards).items() if v == v}  # drop NaN
+        metrics.update(rollout.metrics)
+        correct = rollout.correct
+        if any(c is not None for c in correct):
+            metrics["train/accuracy"] = sum(bool(c) for c in correct) / len(correct)
+        truncated = [r == "length" for r in rollout.finish_reasons]
+        metrics.update(length_stats(rollout.lengths, correct, truncated, prefix="length"))
+        metrics.update(reflection_stats(rollout.texts, self.reflection))
+        return metrics
+
+    def _log_metrics(self, metrics: dict[str, float], batch_size: int) -> None:
+        """Log every metric each step; under DDP, `*/min` and `*/max` reduce with min / max, the rest by mean."""
+        by_fx: dict[str, dict[str, float]] = {"min": {}, "max": {}, "mean": {}}
+        for key, value in metrics.items():
+            suffix = key.rsplit("/", 1)[-1]
+            by_fx[suffix if suffix in ("min", "max") else "mean"][key] = value
+        for fx, part in by_fx.items():
+            if part:
+                self.log_dict(
+                    part, on_step=True, on_epoch=False, reduce_fx=fx, sync_dist=True, batch_size=batch_size
+                )
+
+    # ---- held-out evaluation -------------------------------------------------------------------------
+    def on_train_start(self) -> None:
+        if self.hparams.eval_at_start and self.global_step == 0:
+            loader = self.trainer.datamodule.val_dataloader()
+            batches = [b for i, b in enumerate(loader) if i % self.trainer.world_size == self.global_rank]
+            self._heldout_results = [r for i, b in enumerate(batches) for r in self._heldout_batch(b, i)]
+            self._publish_heldout(in_validation=False)
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self._heldout_results.extend(self._heldout_batch(batch, batch_idx))
+
+    def on_validation_epoch_end(self) -> None:
+        if not self.trainer.sanity_checking:
+            self._publish_heldout(in_validation=True)
+        self._heldout_results = []
+
+    def _heldout_batch(self, batch: dict[str, Any], batch_idx: int) -> list[dict[str, Any]]:
+        params = dataclasses.replace(self.eval_sampling, seed=self.hparams.seed * 7_919 + batch_idx)
+        groups = self.generator.generate(batch["prompt"], params)
+        return heldout.score_groups(groups, batch, self.hparams.eval_answer_kind)
+
+    def _publish_heldout(self, in_validation: bool) -> None:
+        """Aggregate over ranks, log at step = optimizer steps done (0 = base model), append the JSONL."""
+        results = heldout.gather_results(self._heldout_results)
+        self._heldout_results = []
+        if not results:
+            return
+        metrics = heldout.summarize(results, k=self.eval_sampling.n)
+        step = self.global_step
+        for logger in self.loggers:  # explicit step: the JSONL, TensorBoard and CSV agree
+            logger.log_metrics(metrics, step=step)
+        if in_validation:  # also into trainer.callback_metrics (optimized_metric, early stopping)
+            self.log_dict(metrics, logger=False, on_step=False, on_epoch=True, sync_dist=False)
+        if self.hparams.heldout_jsonl and self.global_rank == 0:
+            heldout.append_jsonl(self.hparams.heldout_jsonl, step, metrics, results)
+        log.info("held-out @ step %d: %s", step, {k: round(v, 4) for k, v in metrics.items()})
+
+    # ---- checkpointed RNG state (rollouts are seeded per step; this covers anything else) ---------------
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["rng"] = {"torch": torch.get_rng_state(), "python": random.getstate()}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if "rng" in checkpoint:
+            torch.set_rng_state(checkpoint["rng"]["torch"])
+            random.setstate(checkpoint["rng"]["python"])

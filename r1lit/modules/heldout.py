@@ -1,0 +1,92 @@
+"""Held-out evaluation inside GRPO training: grade k samples per prompt, pass@1 (mean over k) and cons@k.
+
+These are the numbers of the paper's Figure 2 (AIME pass@1 averaged over 16 samples, and cons@16 by
+majority vote) and Figure 3 (mean response length), computed with the same grader and metric
+functions as the evaluation harness (`r1lit.grading`, `r1lit.grading.metrics`). Results are also
+appended as JSONL so figure scripts need no TensorBoard:
+
+- `<heldout_jsonl>`: one line per evaluation, `{"step", "k", "n_prompts", "pass@1", "cons@k", ...}`;
+- `<heldout_jsonl stem>_samples.jsonl`: one line per prompt per evaluation, with every sample's
+  text, extracted answer, correctness and length.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch.distributed as dist
+
+from r1lit.grading import grade, is_equivalent
+from r1lit.grading.metrics import cons_at_k, mean_pass1, pass_at_k
+from r1lit.rollout.base import Completion
+
+PREFIX = "heldout"
+
+
+def score_groups(
+    groups: Sequence[Sequence[Completion]], batch: dict[str, Any], kind: str
+) -> list[dict[str, Any]]:
+    """Grade every sample of every prompt of a held-out batch; one result dict per prompt."""
+    results = []
+    for b, group in enumerate(groups):
+        gold = str(batch["answer"][b])
+        verdicts = [grade(c.text, gold, kind=kind) for c in group]
+        results.append({
+            "id": str(batch["id"][b]),
+            "answer": gold,
+            "preds": [v.pred for v in verdicts],
+            "correct": [v.correct for v in verdicts],
+            "status": [v.status for v in verdicts],
+            "lengths": [len(c.token_ids) for c in group],
+            "truncated": [c.finish_reason == "length" for c in group],
+            "texts": [c.text for c in group],
+        })  # fmt: skip
+    return results
+
+
+def gather_results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every rank's results on every rank, one per prompt id (DistributedSampler pads with repeats)."""
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        everything: list[list[dict[str, Any]]] = [[] for _ in range(dist.get_world_size())]
+        dist.all_gather_object(everything, results)
+        results = [r for part in everything for r in part]
+    unique: dict[str, dict[str, Any]] = {}
+    for r in results:
+        unique.setdefault(r["id"], r)
+    return sorted(unique.values(), key=lambda r: r["id"])
+
+
+def summarize(results: list[dict[str, Any]], k: int) -> dict[str, float]:
+    """pass@1 (mean over k samples), cons@k (majority vote), pass@k, mean response length, truncation."""
+    correct = [r["correct"] for r in results]
+    lengths = [n for r in results for n in r["lengths"]]
+    truncated = [t for r in results for t in r["truncated"]]
+    no_answer = [s == "no_answer" for r in results for s in r["status"]]
+    cons = cons_at_k([r["preds"] for r in results], correct, is_equivalent, k)
+    return {
+        f"{PREFIX}/pass@1": mean_pass1(correct),
+        f"{PREFIX}/cons@k": cons,
+        f"{PREFIX}/pass@k": sum(pass_at_k(len(c), sum(c), k) for c in correct) / max(len(correct), 1),
+        f"{PREFIX}/response_length": sum(lengths) / max(len(lengths), 1),
+        f"{PREFIX}/truncated_frac": sum(truncated) / max(len(truncated), 1),
+        f"{PREFIX}/no_answer_frac": sum(no_answer) / max(len(no_answer), 1),
+    }
+
+
+def append_jsonl(
+    path: str | Path, step: int, metrics: dict[str, float], results: list[dict[str, Any]]
+) -> None:
+    """Append the summary line to `path` and the per-prompt lines to `<stem>_samples.jsonl`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    k = len(results[0]["correct"]) if results else 0
+    summary = {"step": step, "k": k, "n_prompts": len(results)}
+    summary.update({key.split("/", 1)[1]: value for key, value in metrics.items()})
+    with path.open("a") as f:
+        f.write(json.dumps(summary) + "\n")
+    with path.with_name(f"{path.stem}_samples.jsonl").open("a") as f:
+        for r in results:
+            f.write(json.dumps({"step": step, **r}) + "\n")
