@@ -223,6 +223,16 @@ def _wait(proc: subprocess.Popen, timeout: float) -> bool:
     return bool(ready)
 
 
+def _private(path: str | Path, flags: int) -> int:
+    """`open` opener: files of the run dir are 0600 (other sandbox runs cannot read them)."""
+    return os.open(path, flags, 0o600)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    with open(path, "wb", opener=_private) as fh:
+        fh.write(data)
+
+
 def _read_capped(path: Path, cap: int) -> tuple[str, bool]:
     with open(path, "rb") as fh:
         data = fh.read(cap + 1)
@@ -301,8 +311,8 @@ def _run_in(
     preamble: str,
     guard: bool,
 ) -> RunResult:
-    (run_dir / "program.py").write_text(source, encoding="utf-8")
-    (run_dir / "stdin").write_text(stdin, encoding="utf-8")
+    _write_private(run_dir / "program.py", source.encode())
+    _write_private(run_dir / "stdin", stdin.encode())
     work = run_dir / "work"
     work.mkdir(mode=0o700)
     if uid is not None:
@@ -310,13 +320,13 @@ def _run_in(
         os.chmod(run_dir, 0o711)  # the program may traverse to its workdir but not list the run dir
     status_fd = os.open(run_dir / "status", os.O_WRONLY | os.O_CREAT, 0o600)
     cfg = _launch_config(limits, uid, run_dir, status_fd, call=call, preamble=preamble, guard=guard)
-    (run_dir / "config").write_bytes(marshal.dumps(cfg))
+    _write_private(run_dir / "config", marshal.dumps(cfg))
     start = time.monotonic()
     try:
         with (
             open(run_dir / "stdin", "rb") as fin,
-            open(run_dir / "stdout", "wb") as fout,
-            open(run_dir / "stderr", "wb") as ferr,
+            open(run_dir / "stdout", "wb", opener=_private) as fout,
+            open(run_dir / "stderr", "wb", opener=_private) as ferr,
         ):
             argv = [sys.executable, "-I", "-S", str(LAUNCHER), str(run_dir / "config")]
             proc = subprocess.Popen(

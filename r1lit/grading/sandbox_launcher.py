@@ -76,33 +76,40 @@ def _unshare(libc) -> dict[str, bool]:
     return {"netns": True, "mountns": True, "pidns": True}
 
 
+def _inside(path: str, parent: str) -> bool:
+    return path.startswith(parent.rstrip("/") + "/")
+
+
 def _setup_mounts(libc, cfg: dict) -> str | None:
     """Private tmpfs scratch on /tmp (returned as the cwd) and hidden dirs with the interpreter re-exposed."""
     exposed = cfg["expose"]  # the interpreter's prefixes and site dirs (realpaths, from the harness)
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
-    if any(p == "/tmp" or p.startswith("/tmp/") for p in exposed):
+    if any(p == "/tmp" or _inside(p, "/tmp") for p in exposed):
         return None  # the interpreter itself lives in /tmp: keep the on-disk workdir instead
     owner = f",uid={cfg['uid']},gid={cfg['gid']}" if cfg["uid"] is not None else ""
-    _mount(
-        libc, "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={cfg['scratch_mb']}m,mode=0700{owner}"
-    )
+    scratch = f"size={cfg['scratch_mb']}m,mode=0700{owner}"
+    _mount(libc, "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, scratch)
     for alias in SCRATCH_ALIASES:
-        if os.path.isdir(alias) and not any(p.startswith(alias + "/") for p in exposed):
+        if os.path.isdir(alias) and not any(_inside(p, alias) for p in exposed):
             _mount(libc, "/tmp", alias, None, MS_BIND)
     hides = [h for h in cfg["hide_paths"] if os.path.isdir(h)]
+    outer = [h for h in hides if not any(_inside(h, p) for p in exposed)]  # e.g. /root, /home
     moves = []  # (staging dir, final path) for interpreter dirs under a hidden dir
-    for i, path in enumerate(p for p in exposed if any(p.startswith(h.rstrip("/") + "/") for h in hides)):
+    for i, path in enumerate(p for p in exposed if any(_inside(p, h) for h in outer)):
         stage = f"/tmp/.r1lit-stage-{i}"
         os.mkdir(stage, 0o700)
         _mount(libc, path, stage, None, MS_BIND | MS_REC)
         _mount(libc, None, stage, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
         moves.append((stage, path))
-    for hide in hides:
+    for hide in outer:
         _mount(libc, "tmpfs", hide, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
     for stage, path in moves:
         os.makedirs(path, 0o755, exist_ok=True)
         _mount(libc, stage, path, None, MS_MOVE)
         os.rmdir(stage)
+    for hide in hides:  # dirs inside the interpreter's (e.g. a package's data), now back in place
+        if hide not in outer and os.path.isdir(hide):
+            _mount(libc, "tmpfs", hide, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0755")
     return "/tmp"
 
 
@@ -294,8 +301,11 @@ def _launch(config_path: str) -> None:
     if iso["mountns"]:
         try:
             cwd = _setup_mounts(libc, cfg) or cwd
-        except OSError as err:  # keep going on the on-disk workdir; the harness sees private_tmp=0
-            os.write(2, f"r1lit-sandbox warning: mount setup incomplete: {err}\n".encode())
+        except OSError as err:
+            if not os.path.isdir(cwd):  # /tmp was already replaced: the workdir is gone too
+                os.write(2, f"r1lit-sandbox: mount setup failed: {err}\n".encode())
+                os._exit(1)
+            os.write(2, f"r1lit-sandbox warning: mount setup failed before /tmp, going on: {err}\n".encode())
     iso["private_tmp"] = cwd == "/tmp"
     iso["stdlib_readable"] = _world_readable(os.path.dirname(os.__file__))  # for another uid
     cfg["netns"], cfg["stdlib_readable"] = iso["netns"], iso["stdlib_readable"]
