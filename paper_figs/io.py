@@ -1,0 +1,281 @@
+"""Read run outputs for the figure and table scripts: TensorBoard scalars, JSONL/JSON, Hydra overrides.
+
+Nothing here needs a model. A *run* is a directory written by one `r1lit-train` job (a single run,
+or one job of a Hydra multirun): it holds `config.yaml` and/or `.hydra/overrides.yaml`, TensorBoard
+event files (under `tb/` with the default logger) and, for GRPO, `heldout.jsonl`. An *eval dir* is
+an `r1lit-eval` output folder: a results JSON with one summary per benchmark and
+`samples/<benchmark>.jsonl` with one row per sample.
+
+Scalars are read with TensorBoard's `EventAccumulator`; when a resumed run re-logged a step, the
+last value written for that step wins.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+log = logging.getLogger(__name__)
+
+EVENT_GLOB = "events.out.tfevents.*"
+HELDOUT_JSONL = "heldout.jsonl"
+# heldout.jsonl keys -> the TensorBoard tag GRPO logs the same number under
+HELDOUT_TAGS = {
+    "pass@1": "heldout/pass@1",
+    "cons@k": "heldout/cons@k",
+    "response_length": "heldout/response_length",
+}
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One scalar over training steps (steps ascending, one value per step)."""
+
+    steps: tuple[int, ...]
+    values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.steps) != len(self.values):
+            raise ValueError(f"Curve: {len(self.steps)} steps but {len(self.values)} values")
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[int, float]]) -> Curve:
+        """Sorted by step; a step given twice keeps the value given last (a resumed run re-logging it)."""
+        by_step: dict[int, float] = {}
+        for step, value in pairs:
+            by_step[int(step)] = float(value)
+        steps = sorted(by_step)
+        return cls(tuple(steps), tuple(by_step[s] for s in steps))
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """Every non-empty line of a JSONL file, parsed."""
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def read_json(path: str | Path) -> Any:
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def event_dirs(run_dir: str | Path) -> list[Path]:
+    """Folders under `run_dir` that hold TensorBoard event files, shallowest first."""
+    dirs = {p.parent for p in Path(run_dir).rglob(EVENT_GLOB)}
+    return sorted(dirs, key=lambda d: (len(d.parts), str(d)))
+
+
+def read_scalars(event_dir: str | Path) -> dict[str, Curve]:
+    """Every scalar tag of the event files in one folder (all sessions, in file order)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(event_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    return {
+        tag: Curve.from_pairs([(e.step, e.value) for e in acc.Scalars(tag)]) for tag in acc.Tags()["scalars"]
+    }
+
+
+def parse_overrides(lines: list[str]) -> dict[str, str]:
+    """Hydra task overrides (`key=value`, `+key=value`, `~key`) as a dict of key -> value string."""
+    out: dict[str, str] = {}
+    for line in lines:
+        key, _, value = str(line).partition("=")
+        out[key.lstrip("+~")] = value
+    return out
+
+
+@dataclass
+class Run:
+    """One training job's output directory, read lazily."""
+
+    path: Path
+    overrides: dict[str, str] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Run:
+        path = Path(path)
+        overrides_file = path / ".hydra" / "overrides.yaml"
+        overrides = (
+            parse_overrides(yaml.safe_load(overrides_file.read_text()) or [])
+            if overrides_file.is_file()
+            else {}
+        )
+        config_file = path / "config.yaml"
+        if not config_file.is_file():
+            config_file = path / ".hydra" / "config.yaml"
+        config = (yaml.safe_load(config_file.read_text()) or {}) if config_file.is_file() else {}
+        return cls(path, overrides, config)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def seed(self) -> int | None:
+        seed = self.overrides.get("seed", self.config.get("seed"))
+        return None if seed is None else int(seed)
+
+    def config_value(self, dotted: str, default: Any = None) -> Any:
+        """A value of the saved config by dotted key (`stage.module.beta`), or `default`."""
+        node: Any = self.config
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    @cached_property
+    def scalars(self) -> dict[str, Curve]:
+        """All TensorBoard scalars of the run (several event folders are merged; the shallowest wins)."""
+        merged: dict[str, Curve] = {}
+        for d in reversed(event_dirs(self.path)):
+            merged.update(read_scalars(d))
+        return merged
+
+    @cached_property
+    def heldout(self) -> list[dict[str, Any]]:
+        """The per-evaluation summary lines of `heldout.jsonl` ([] when the run wrote none)."""
+        path = self.path / HELDOUT_JSONL
+        return read_jsonl(path) if path.is_file() else []
+
+    def curve(self, tag: str) -> Curve | None:
+        """A scalar by TensorBoard tag; `heldout/*` tags fall back to heldout.jsonl."""
+        if tag in self.scalars:
+            return self.scalars[tag]
+        key = next((k for k, t in HELDOUT_TAGS.items() if t == tag), None)
+        if key is not None and self.heldout:
+            return Curve.from_pairs([(row["step"], row[key]) for row in self.heldout if key in row])
+        return None
+
+    @property
+    def heldout_k(self) -> int | None:
+        """k of the held-out evaluation (samples per prompt; the `k` of cons@k)."""
+        if self.heldout and "k" in self.heldout[-1]:
+            return int(self.heldout[-1]["k"])
+        k = self.config_value("stage.module.eval_sampling.n")
+        return None if k is None else int(k)
+
+
+def is_run_dir(path: Path) -> bool:
+    """A job folder: has a saved config and some output to plot."""
+    has_config = (path / "config.yaml").is_file() or (path / ".hydra").is_dir()
+    has_output = (path / HELDOUT_JSONL).is_file() or any(path.rglob(EVENT_GLOB))
+    return has_config and has_output
+
+
+def discover_runs(root: str | Path) -> list[Run]:
+    """`root` itself if it is a run, else every run folder below it (a sweep), sorted by path.
+
+    Folders nested in a run (e.g. its `tb/`) are not runs of their own.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"no such run or sweep directory: {root}")
+    if is_run_dir(root):
+        return [Run.load(root)]
+    candidates = sorted(
+        {p.parent.parent for p in root.rglob(".hydra/overrides.yaml")}
+        | {p.parent for p in root.rglob("config.yaml")}
+    )
+    runs, taken = [], []
+    for path in sorted(candidates, key=lambda p: len(p.parts)):
+        if any(t in path.parents for t in taken) or not is_run_dir(path):
+            continue
+        taken.append(path)
+        runs.append(Run.load(path))
+    return sorted(runs, key=lambda r: str(r.path))
+
+
+# ---- eval harness outputs ----------------------------------------------------------------------------
+
+
+@dataclass
+class EvalResult:
+    """One `r1lit-eval` output folder: benchmark name -> summary dict (`pass@1`, `cons@k`, `k`, ...)."""
+
+    path: Path
+    benchmarks: dict[str, dict[str, Any]]
+    model: str | None = None
+
+
+def _summaries_from_json(data: Any) -> dict[str, dict[str, Any]]:
+    """Find `{benchmark: summary}` in a results JSON, whatever the nesting the harness uses."""
+    if isinstance(data, dict) and isinstance(data.get("benchmarks"), dict):
+        data = data["benchmarks"]
+    if isinstance(data, dict):
+        return {k: v for k, v in data.items() if isinstance(v, dict) and "pass@1" in v}
+    return {}
+
+
+def summarize_samples(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """pass@1 (mean over samples, then problems) and mean response length from per-sample rows.
+
+    cons@k is not recomputed here (it needs answer equivalence); it comes from the results JSON.
+    """
+    by_problem: dict[str, list[bool]] = {}
+    for row in rows:
+        by_problem.setdefault(str(row["problem_id"]), []).append(bool(row["correct"]))
+    pass1 = sum(sum(c) / len(c) for c in by_problem.values()) / max(len(by_problem), 1)
+    lengths = [row["n_tokens"] for row in rows if "n_tokens" in row]
+    k = max((len(c) for c in by_problem.values()), default=0)
+    out: dict[str, Any] = {"pass@1": pass1, "n_problems": len(by_problem), "k": k}
+    if lengths:
+        out["response_length"] = sum(lengths) / len(lengths)
+    return out
+
+
+def read_eval_dir(path: str | Path) -> EvalResult:
+    """Summaries from the results JSON(s) in `path`, completed from `samples/*.jsonl`.
+
+    A benchmark found only as per-sample JSONL gets pass@1 / length recomputed from its rows; a mean
+    response length missing from a summary is filled in from the rows.
+    """
+    path = Path(path)
+    benchmarks: dict[str, dict[str, Any]] = {}
+    model = None
+    for json_file in sorted(path.glob("*.json")):
+        data = read_json(json_file)
+        found = _summaries_from_json(data)
+        if found and isinstance(data, dict):
+            model = model or data.get("model") or data.get("model_name_or_path")
+        for name, summary in found.items():
+            benchmarks.setdefault(name, dict(summary))
+    for jsonl in sorted((path / "samples").glob("*.jsonl")):
+        name = jsonl.name.removesuffix(".jsonl")
+        if name.endswith(".problems") or ".shard-" in name:
+            continue
+        if name in benchmarks and "response_length" in benchmarks[name]:
+            continue
+        recomputed = summarize_samples(read_jsonl(jsonl))
+        benchmarks[name] = {**recomputed, **benchmarks.get(name, {})}
+    return EvalResult(path, benchmarks, model)
+
+
+def is_eval_dir(path: Path) -> bool:
+    return (path / "samples").is_dir() or any(_summaries_from_json(read_json(p)) for p in path.glob("*.json"))
+
+
+def discover_eval_dirs(root: str | Path) -> list[Path]:
+    """Every eval output folder at or below `root` (`<run>/eval/<label>/` by convention), sorted."""
+    root = Path(root)
+    found = {p.parent.parent for p in root.rglob("samples/*.jsonl")}
+    found |= {p.parent for p in root.rglob("*.json") if p.parent not in found and _safe_summaries(p)}
+    return sorted(found)
+
+
+def _safe_summaries(path: Path) -> bool:
+    try:
+        return bool(_summaries_from_json(read_json(path)))
+    except (OSError, ValueError):
+        return False

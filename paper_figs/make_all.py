@@ -1,0 +1,120 @@
+"""Regenerate every figure and table for a run or sweep directory: the one command of paper_figs.
+
+    python -m paper_figs.make_all DIR [--out OUT] [--eval LABEL=DIR ...] [--tables auto|none|table2,...]
+
+DIR is a training run (`outputs/grpo/<run_name>/`), a sweep (`outputs/multirun/grpo/<sweep>/`) or a
+folder of eval results. Writes into OUT (default `DIR/paper_figs/`):
+
+- `fig2_heldout_accuracy.{png,pdf,csv}`: Figure 2, held-out pass@1 and cons@k over RL steps;
+- `fig3_response_length.{png,pdf,csv}`: Figure 3, mean response length per step (all / correct / incorrect);
+- `table_sweep.{md,tex,csv,json}`: the ablation table, when DIR holds more than one setting;
+- `table2_r1_zero.*`, `table5_distilled.*`, `table6_distill_vs_rl.*`: the paper's tables with our eval
+  rows, when eval results exist (`auto` picks them from the experiment name);
+- `index.md`: what was made, and the command that makes each file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from paper_figs.aggregate import group_runs
+from paper_figs.eval_tables import collect_eval_rows, make_eval_table, parse_labelled
+from paper_figs.fig2_heldout_accuracy import make_figure2
+from paper_figs.fig3_response_length import make_figure3
+from paper_figs.io import discover_runs
+from paper_figs.table_sweep import make_sweep_table
+
+log = logging.getLogger(__name__)
+TABLES = {  # table key -> (file stem, script)
+    "table2": ("table2_r1_zero", "paper_figs.table2_r1_zero"),
+    "table5": ("table5_distilled", "paper_figs.table5_distilled"),
+    "table6": ("table6_distill_vs_rl", "paper_figs.table6_distill_vs_rl"),
+}
+
+
+def auto_tables(experiment: str | None) -> list[str]:
+    """The paper tables an experiment's eval results belong in."""
+    name = (experiment or "").lower()
+    if "distill_vs_rl" in name:
+        return ["table6", "table5"]
+    if "distill" in name or "pipeline" in name:
+        return ["table5"]
+    return ["table2"]
+
+
+def make_all(
+    root: str | Path,
+    out: str | Path | None = None,
+    tables: str = "auto",
+    labelled: Sequence[tuple[str, str]] = (),
+) -> dict[str, list[Path]]:
+    """Make every figure and table that `root`'s outputs support; returns {command: files written}."""
+    root = Path(root)
+    out = Path(out) if out else root / "paper_figs"
+    made: dict[str, list[Path]] = {}
+    runs = discover_runs(root)
+    if runs:
+        made[f"python -m paper_figs.fig2_heldout_accuracy {root} --out {out}"] = make_figure2(root, out)
+        made[f"python -m paper_figs.fig3_response_length {root} --out {out}"] = make_figure3(root, out)
+        if len(group_runs(runs)) > 1:
+            made[f"python -m paper_figs.table_sweep {root} --out {out}"] = make_sweep_table(
+                root, out, f"Sweep {root.name}"
+            )
+    if tables != "none" and (labelled or collect_eval_rows(root)):
+        keys = (
+            auto_tables(runs[0].overrides.get("experiment") if runs else None)
+            if tables == "auto"
+            else tables.split(",")
+        )
+        extra = " ".join(f"--eval {label}={d}" for label, d in labelled)
+        for key in keys:
+            stem, script = TABLES[key]
+            made[f"python -m {script} {root} {extra} --out {out}".replace("  ", " ")] = make_eval_table(
+                key, root, out, stem, labelled
+            )
+    made = {cmd: paths for cmd, paths in made.items() if paths}
+    if made:
+        write_index(out, root, made)
+    return made
+
+
+def write_index(out: Path, root: Path, made: dict[str, list[Path]]) -> Path:
+    """`index.md`: each output file with the command that regenerates it."""
+    lines = [
+        f"# Figures and tables for `{root}`",
+        "",
+        f"All of them: `python -m paper_figs.make_all {root} --out {out}`",
+        "",
+    ]
+    for cmd, paths in made.items():
+        lines += [f"- `{cmd}`"] + [f"  - [{p.name}]({p.name})" for p in paths]
+    path = out / "index.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", help="a run, sweep (multirun) or eval directory")
+    parser.add_argument("--out", default=None, help="output folder (default: <root>/paper_figs)")
+    parser.add_argument(
+        "--tables", default="auto", help="auto | none | comma-separated of " + ",".join(TABLES)
+    )
+    parser.add_argument("--eval", action="append", default=[], metavar="LABEL=DIR", help="an extra table row")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    made = make_all(args.root, args.out, args.tables, parse_labelled(args.eval))
+    if not made:
+        raise SystemExit(
+            f"nothing to plot under {args.root}: no TensorBoard logs, heldout.jsonl or eval results"
+        )
+    for paths in made.values():
+        for path in paths:
+            print(path)
+
+
+if __name__ == "__main__":
+    main()
