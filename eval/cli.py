@@ -56,7 +56,10 @@ def validate(cfg: dict[str, Any]) -> None:
                 f"benchmarks: unknown benchmark {name!r}; registered: {', '.join(registry.available())}"
             )
         _require(name in cfg["benchmark"], f"benchmarks: {name!r} has no config (conf/benchmark/{name}.yaml)")
-        registry.check_loader(name, cfg["benchmark"][name]["loader"])
+        try:
+            registry.check_loader(name, cfg["benchmark"][name]["loader"])
+        except ValueError as err:
+            raise EvalConfigError(str(err)) from err
     s = cfg["sampling"]
     _require(
         s["k"] is None or (isinstance(s["k"], int) and s["k"] >= 1),

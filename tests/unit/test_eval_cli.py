@@ -1,0 +1,110 @@
+"""r1lit-eval's config: early validation with clear messages, and full runs with the scripted backend."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+from r1lit_eval.cli import CONF_DIR, EvalConfigError, dispatch, resolve_checkpoint, validate
+
+
+def config(tmp_path: Path, *overrides: str) -> dict:
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = compose("eval", overrides=[f"output_dir={tmp_path / 'out'}", f"cache_dir={tmp_path / 'cache'}",
+                                         "progress=false", "bootstrap_samples=50", *overrides])  # fmt: skip
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def test_defaults_run_the_synthetic_set_on_the_tiny_model(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    validate(cfg)
+    assert cfg["benchmarks"] == ["synthetic"] and cfg["model"]["name_or_path"] == "r1lit-tiny"
+    assert cfg["backend"] == "hf" and cfg["model"]["device"] == "cpu"
+    assert (
+        cfg["benchmark"]["aime24"]["k"] == 64
+        and cfg["benchmark"]["aime24"]["sampling"]["max_new_tokens"] == 32768
+    )
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("benchmarks=[aime2024]", r"unknown benchmark 'aime2024'; registered: aime24, aime25, amc23"),
+        ("backend=tgi", r"backend='tgi': expected one of \['hf', 'vllm', 'scripted'\]"),
+        ("mode=eval", r"mode='eval': expected one of"),
+        ("sampling.top_p=1.5", r"sampling.top_p=1.5"),
+        ("sampling.k=0", r"sampling.k=0"),
+        ("shard.index=3", r"shard.index=3: expected null or 0 <= index < shard.count=1"),
+        ("report.reference_tables=[table7]", r"unknown table 'table7'"),
+        ("+benchmark.aime24.loader.splt=test", r"benchmark.aime24.loader has unknown keys \['splt'\]"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path: Path, override: str, message: str) -> None:
+    cfg = config(tmp_path, override, "benchmarks=[aime24]" if "benchmarks" not in override else "limit=1")
+    with pytest.raises(EvalConfigError, match=message):
+        validate(cfg)
+
+
+def test_cli_rejects_a_bad_benchmark_fast_without_loading_a_model(tmp_path: Path) -> None:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "r1lit_eval.cli", "benchmarks=[nope]", f"output_dir={tmp_path}"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 2
+    assert "unknown benchmark 'nope'" in proc.stderr + proc.stdout
+    assert time.perf_counter() - start < 60
+
+
+def test_cli_import_is_light() -> None:
+    code = "import sys, r1lit_eval.cli; print(sorted(m for m in ('torch', 'transformers', 'datasets', 'lm_eval') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
+    assert out.strip() == "[]"
+
+
+def test_scripted_run_writes_samples_results_tables_then_rescore(tmp_path: Path) -> None:
+    cfg = config(tmp_path, "backend=scripted", "sampling.k=2", "benchmark.synthetic.loader.n=4",
+                 "+generator.scripted.script=['<answer>1</answer>','no answer']")  # fmt: skip
+    validate(cfg)
+    results = dispatch(cfg, [])
+    out = Path(cfg["output_dir"])
+    s = results["benchmarks"]["synthetic"]
+    assert s["n_problems"] == 4 and s["k"] == 2 and s["unparseable_rate"] == 0.5
+    assert json.loads((out / "results.json").read_text())["benchmarks"]["synthetic"]["n_samples"] == 8
+    assert (out / "tables" / "paper.md").is_file() and (out / "samples" / "synthetic.jsonl").is_file()
+    rescored = dispatch(cfg | {"mode": "rescore"}, [])
+    assert rescored["benchmarks"]["synthetic"]["rescore"]["changed_verdicts"] == 0
+    assert (out / "rescored" / "tables" / "metrics.md").is_file()
+    again = dispatch(cfg, [])  # a second run is served from the cache
+    assert (
+        again["benchmarks"]["synthetic"]["n_generated"] == 0
+        and again["benchmarks"]["synthetic"]["n_cached"] == 8
+    )
+
+
+def test_sharded_runs_then_merge(tmp_path: Path) -> None:
+    base = ["backend=scripted", "sampling.k=2", "benchmark.synthetic.loader.n=5", "shard.count=2"]
+    for i in range(2):
+        dispatch(config(tmp_path, *base, f"shard.index={i}"), [])
+    merged = dispatch(config(tmp_path, *base, "mode=merge"), [])
+    assert merged["benchmarks"]["synthetic"]["n_problems"] == 5 and merged["merged_from"] == 2
+    assert (Path(config(tmp_path)["output_dir"]) / "tables" / "paper.csv").is_file()
+
+
+def test_resolve_checkpoint_picks_final_then_latest_step(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    for step in ("step_5", "step_20", "step_100"):
+        (run / "hf" / step).mkdir(parents=True)
+        (run / "hf" / step / "config.json").write_text("{}")
+    assert resolve_checkpoint(str(run)) == str(run / "hf" / "step_100")
+    (run / "hf" / "final").mkdir()
+    (run / "hf" / "final" / "config.json").write_text("{}")
+    assert resolve_checkpoint(str(run)) == str(run / "hf" / "final")
+    assert resolve_checkpoint("org/model") == "org/model"
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="hf/step_<N>"):
+        resolve_checkpoint(str(tmp_path / "empty"))
