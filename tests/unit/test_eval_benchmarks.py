@@ -106,7 +106,7 @@ def test_gpqa_shuffles_with_a_recorded_seeded_permutation(tmp_path: Path) -> Non
     bench = build("gpqa", path)
     problems = bench.load()
     assert [p.id for p in problems] == ["r1", "r2"]
-    for p, row in zip(problems, GPQA_ROWS):
+    for p, row in zip(problems, GPQA_ROWS, strict=True):
         perm = p.meta["permutation"]
         assert sorted(perm) == [0, 1, 2, 3] and perm == option_permutation(0, row["Record ID"])
         gold_pos = "ABCD".index(p.gold)

@@ -14,7 +14,7 @@ def rows_for(
     return [
         {"problem_id": problem_id, "sample_idx": i, "correct": c, "pred": p, "kind": kind,
          "status": "no_answer" if p is None else ("correct" if c else "incorrect"), **extra}
-        for i, (c, p) in enumerate(zip(verdicts, preds))
+        for i, (c, p) in enumerate(zip(verdicts, preds, strict=True))
     ]  # fmt: skip
 
 
@@ -69,7 +69,7 @@ def test_cons_not_defined_for_code_and_letters_vote_exactly() -> None:
 
 def test_unparseable_and_truncated_rates() -> None:
     rows = rows_for("a", [False, False, True, False], [None, "1", "2", None])
-    for row, reason in zip(rows, ["length", "stop", "stop", "length"]):
+    for row, reason in zip(rows, ["length", "stop", "stop", "length"], strict=True):
         row["finish_reason"], row["n_tokens"] = reason, 10
     s = summarize(rows, k=4, equiv=exact)
     assert s["unparseable_rate"] == 0.5 and s["truncated_rate"] == 0.5

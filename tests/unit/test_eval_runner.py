@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -75,12 +74,12 @@ def test_outputs_and_metrics(tmp_path: Path) -> None:
     )
     assert summary["pass@1"] == 0.5 and summary["n_generated"] == 24 and summary["n_cached"] == 0
     assert summary["cons@k"] == 1.0  # 2 right vs 2 wrong per problem: a tie goes to the first cluster (right)
-    rows = [json.loads(line) for line in open(tmp_path / "samples" / "toy.jsonl")]
+    rows = read_jsonl(tmp_path / "samples" / "toy.jsonl")
     assert len(rows) == 24
     assert set(rows[0]) >= {"problem_id", "sample_idx", "prompt", "completion", "pred", "correct", "status",
                             "n_tokens", "finish_reason", "gold"}  # fmt: skip
     assert rows[1]["pred"] == "100" and rows[1]["correct"] is False
-    problems = [json.loads(line) for line in open(tmp_path / "samples" / "toy.problems.jsonl")]
+    problems = read_jsonl(tmp_path / "samples" / "toy.problems.jsonl")
     assert [p["gold"] for p in problems] == [str(i) for i in range(6)]
 
 
@@ -95,7 +94,7 @@ def test_interrupted_run_resumes_without_regenerating(tmp_path: Path) -> None:
     summary = run_benchmark("toy", ToyBench(), regen, GenerationCache(cache_dir), opts(), tmp_path)
     assert regen.sequences == 24 - done  # only the missing samples
     assert summary["n_cached"] == done and summary["n_generated"] == 24 - done
-    rows = [json.loads(line) for line in open(tmp_path / "samples" / "toy.jsonl")]
+    rows = read_jsonl(tmp_path / "samples" / "toy.jsonl")
     assert sum("REGENERATED" in r["completion"] for r in rows) == 24 - done
     again = Counting(ScriptedGenerator(answer_even_samples))
     run_benchmark("toy", ToyBench(), again, GenerationCache(cache_dir), opts(), tmp_path)
