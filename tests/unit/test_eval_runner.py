@@ -10,6 +10,7 @@ from r1lit_eval.cache import GenerationCache
 from r1lit_eval.runner import (
     RunOptions,
     merge_shards,
+    read_jsonl,
     run_benchmark,
     save_results,
     select_problems,
