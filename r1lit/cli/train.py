@@ -13,6 +13,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from r1lit.cli.done_marker import MARKER, mark_done, optimized_value, read_done, scalar_metrics
 from r1lit.cli.validate import validate_config
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,32 @@ def resolve_ckpt_path(cfg: DictConfig) -> str | None:
     return str(cfg.resume)
 
 
+def skip_if_done(cfg: DictConfig) -> tuple[bool, float | None]:
+    """`(True, stored objective)` when `resume: auto` finds this run's DONE.json, else `(False, None)`."""
+    if cfg.resume != "auto":
+        return False, None
+    done = read_done(cfg.paths.run_dir)
+    if done is None:
+        return False, None
+    log.info(
+        "skipping %s: finished at step %s (%s); delete it to train again",
+        cfg.paths.run_dir, done.get("global_step"), MARKER,
+    )  # fmt: skip
+    return True, optimized_value(done.get("metrics", {}), cfg.optimized_metric)
+
+
 def train(cfg: DictConfig) -> float | None:
-    """Fit one stage; returns `cfg.optimized_metric` from the trainer's metrics (for Optuna sweeps)."""
+    """Fit one stage; returns `cfg.optimized_metric` from the trainer's metrics (for Optuna sweeps).
+
+    A finished run (its DONE.json exists) is not trained again under `resume: auto`: its stored
+    objective is returned at once, which is what makes a rerun sweep skip its finished jobs.
+    """
+    done, value = skip_if_done(cfg)
+    if done:
+        return value
+
     import lightning as L
+    from lightning.pytorch.trainer.states import TrainerStatus
 
     from r1lit.rewards.compose import build_reward_terms
 
@@ -54,12 +78,11 @@ def train(cfg: DictConfig) -> float | None:
     Path(cfg.paths.run_dir).mkdir(parents=True, exist_ok=True)
     OmegaConf.save(cfg, Path(cfg.paths.run_dir) / "config.yaml", resolve=True)
     trainer.fit(module, datamodule=datamodule, ckpt_path=resolve_ckpt_path(cfg))
-    if cfg.optimized_metric is None:
-        return None
-    value = trainer.callback_metrics.get(cfg.optimized_metric)
-    if value is None:
-        raise KeyError(f"optimized_metric={cfg.optimized_metric!r} was not logged; logged: {sorted(trainer.callback_metrics)}")
-    return float(value)
+    metrics = scalar_metrics(trainer.callback_metrics)
+    # Only a fit that ran to its end counts as done (an exception or Ctrl-C never gets here with FINISHED).
+    if trainer.state.status == TrainerStatus.FINISHED and trainer.is_global_zero:
+        mark_done(cfg.paths.run_dir, metrics, trainer.global_step)
+    return optimized_value(metrics, cfg.optimized_metric)
 
 
 def run(cfg: DictConfig) -> float | None:
