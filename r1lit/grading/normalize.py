@@ -13,9 +13,10 @@ decide most RL checks without sympy:
       ``\\boxed{10\\%}`` but parses ``$10\\%$``;
     * prose ("Jane started 3 hours ago") is passed without ``$`` so math-verify's free-text extraction
       finds the number instead of parsing the sentence as a product of single-letter symbols;
-    * ``\\text{(C)}``/``\\textbf{C}`` choice letters inside math are reduced to the letter;
-    * a leading ``x \\in`` / ``n =`` before an interval or set is dropped only when the gold has none
-      (see ``strip_lhs``).
+    * inside an extracted answer, math delimiters and currency signs are noise and are dropped
+      (``\\boxed{12 $ and $13}``, ``\\boxed{\\$16,\\!386.20}`` defeat math-verify otherwise);
+    * thin spaces after thousands commas (``11,\\! 111``) are dropped before parsing, or the number
+      reads as a list.
 """
 
 from __future__ import annotations
@@ -33,8 +34,6 @@ _TEXT_GROUP_RE = re.compile(
     r"\\(?:text|textbf|textit|textnormal|mbox|mathrm|mathbf|operatorname)\s*\{[^{}]*\}"
 )
 _PROSE_RE = re.compile(r"[A-Za-z]{2,}[\s,]+[A-Za-z]{2,}[\s,]+[A-Za-z]{2,}")
-_CHOICE_TEXT_RE = re.compile(r"^\\text(?:bf)?\s*\{\s*\(?\s*([A-J])\s*\)?\s*\}$")
-_LHS_RE = re.compile(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*(?:\\in|=)\s*(?=[\[\(\\{])")
 _THIN_SPACE_RE = re.compile(r"\\!\s*")  # "11,\! 111" is one number
 _MAX_PLAIN_DIGITS = 4000  # int() refuses longer strings (CPython's int_max_str_digits)
 
@@ -99,11 +98,6 @@ def looks_like_prose(ans: str) -> bool:
     return bool(_PROSE_RE.search(bare))
 
 
-def strip_lhs(ans: str) -> str:
-    """Drop a leading single-variable ``x \\in`` / ``k =`` in front of an interval, tuple or set."""
-    return _LHS_RE.sub("", ans, count=1)
-
-
 _DELIMITER_RE = re.compile(r"\\[()\[\]]|(?<!\\)\$")
 
 
@@ -124,7 +118,4 @@ def to_mv_input(ans: str, extracted: bool = True) -> str:
         ans = _THIN_SPACE_RE.sub("", _DELIMITER_RE.sub(" ", ans).replace("\\$", "")).strip()
     if looks_like_prose(ans):
         return ans  # math-verify's own free-text extraction finds the math in it
-    choice = _CHOICE_TEXT_RE.match(ans)
-    if choice:
-        ans = choice.group(1)
     return "$" + " ".join(ans.split()) + "$"
