@@ -25,12 +25,9 @@ log = logging.getLogger(__name__)
 
 EVENT_GLOB = "events.out.tfevents.*"
 HELDOUT_JSONL = "heldout.jsonl"
-# heldout.jsonl keys -> the TensorBoard tag GRPO logs the same number under
-HELDOUT_TAGS = {
-    "pass@1": "heldout/pass@1",
-    "cons@k": "heldout/cons@k",
-    "response_length": "heldout/response_length",
-}
+# GRPO logs each held-out number `x` of a heldout.jsonl line (pass@1, cons@k, response_length,
+# no_answer_frac, ...) under the TensorBoard tag `heldout/x`.
+HELDOUT_PREFIX = "heldout/"
 
 
 @dataclass(frozen=True)
@@ -153,9 +150,10 @@ class Run:
         """A scalar by TensorBoard tag; `heldout/*` tags fall back to heldout.jsonl."""
         if tag in self.scalars:
             return self.scalars[tag]
-        key = next((k for k, t in HELDOUT_TAGS.items() if t == tag), None)
-        if key is not None and self.heldout:
-            return Curve.from_pairs([(row["step"], row[key]) for row in self.heldout if key in row])
+        key = tag.removeprefix(HELDOUT_PREFIX)
+        pairs = [(row["step"], row[key]) for row in self.heldout if row.get(key) is not None]
+        if tag.startswith(HELDOUT_PREFIX) and pairs:
+            return Curve.from_pairs(pairs)
         return None
 
     @property
@@ -202,7 +200,11 @@ def discover_runs(root: str | Path) -> list[Run]:
 
 @dataclass
 class EvalResult:
-    """One `r1lit-eval` output folder: benchmark name -> summary dict (`pass@1`, `cons@k`, `k`, ...)."""
+    """One `r1lit-eval` output folder: benchmark name -> summary dict (`pass@1`, `cons@k`, `k`, `response_length`, ...).
+
+    Fractions are in [0, 1] as the harness writes them (`cons@k` may be None); `response_length` is the
+    mean completion length in tokens (the harness's `mean_completion_tokens`, or recomputed from samples).
+    """
 
     path: Path
     benchmarks: dict[str, dict[str, Any]]
@@ -235,6 +237,13 @@ def summarize_samples(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _model_label(model: Any) -> str | None:
+    """r1lit-eval stores the model as an identity dict (`label`, `name_or_path`, ...); older files as a string."""
+    if isinstance(model, dict):
+        return model.get("label") or model.get("name_or_path")
+    return model
+
+
 def read_eval_dir(path: str | Path) -> EvalResult:
     """Summaries from the results JSON(s) in `path`, completed from `samples/*.jsonl`.
 
@@ -244,13 +253,18 @@ def read_eval_dir(path: str | Path) -> EvalResult:
     path = Path(path)
     benchmarks: dict[str, dict[str, Any]] = {}
     model = None
-    for json_file in sorted(path.glob("*.json")):
+    json_files = sorted(path.glob("*.json"))
+    merged = [p for p in json_files if ".shard-" not in p.name]
+    for json_file in merged or json_files:  # shard files only until `r1lit-eval mode=merge` has run
         data = read_json(json_file)
         found = _summaries_from_json(data)
         if found and isinstance(data, dict):
-            model = model or data.get("model") or data.get("model_name_or_path")
+            model = model or _model_label(data.get("model"))
         for name, summary in found.items():
-            benchmarks.setdefault(name, dict(summary))
+            summary = dict(summary)
+            if summary.get("response_length") is None and summary.get("mean_completion_tokens") is not None:
+                summary["response_length"] = summary["mean_completion_tokens"]
+            benchmarks.setdefault(name, summary)
     for jsonl in sorted((path / "samples").glob("*.jsonl")):
         name = jsonl.name.removesuffix(".jsonl")
         if name.endswith(".problems") or ".shard-" in name:

@@ -146,6 +146,39 @@ def test_eval_dir_recomputes_pass1_and_length_from_samples(tmp_path: Path) -> No
     assert res.benchmarks["synthetic"]["response_length"] == 25.0  # filled in from the samples
 
 
+def test_eval_dir_in_the_harness_format(tmp_path: Path) -> None:
+    """r1lit-eval writes the model as an identity dict and the length as `mean_completion_tokens`."""
+    summary = {"pass@1": 0.25, "cons@k": None, "k": 4, "mean_completion_tokens": 61.5, "pass@k": {"4": 0.5}}
+    results = {
+        "model": {"name_or_path": "outputs/grpo/x/hf/final", "label": "final"},
+        "benchmarks": {"synthetic": summary},
+    }
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    shard = {"model": {"label": "shard"}, "benchmarks": {"synthetic": {**summary, "pass@1": 0.0}}}
+    (tmp_path / "results.shard-0-of-2.json").write_text(json.dumps(shard))
+    res = read_eval_dir(tmp_path)
+    assert res.model == "final"  # the merged results win over a leftover shard file
+    assert (
+        res.benchmarks["synthetic"]["pass@1"] == 0.25
+        and res.benchmarks["synthetic"]["response_length"] == 61.5
+    )
+    (tmp_path / "results.json").unlink()
+    assert read_eval_dir(tmp_path).benchmarks["synthetic"]["pass@1"] == 0.0  # not merged yet: the shards
+
+
+def test_heldout_jsonl_fallback_covers_every_logged_number(tmp_path: Path) -> None:
+    run_dir = tmp_path / "r"
+    (run_dir / ".hydra").mkdir(parents=True)
+    (run_dir / ".hydra" / "overrides.yaml").write_text("[]")
+    lines = [{"step": 0, "k": 2, "pass@1": 0.5, "cons@k": None, "no_answer_frac": 0.25},
+             {"step": 3, "k": 2, "pass@1": 0.75, "cons@k": 1.0, "no_answer_frac": 0.0}]  # fmt: skip
+    (run_dir / "heldout.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    run = Run.load(run_dir)
+    assert run.curve("heldout/no_answer_frac") == Curve((0, 3), (0.25, 0.0))
+    assert run.curve("heldout/cons@k") == Curve((3,), (1.0,))  # a missing value is no point
+    assert run.curve("heldout/nothing") is None and run.curve("train/accuracy") is None
+
+
 # ---- figures and tables from a synthetic two-setting, two-seed sweep ------------------------------------------
 
 
