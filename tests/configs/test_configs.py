@@ -22,6 +22,7 @@ SINGLE_CHOICE_GROUPS = ["stage", "model", "data", "rollout", "trainer", "logger"
 # Options whose required (`???`) values a user must give; the test gives them like a user would.
 REQUIRED_VALUES = {
     ("data", "jsonl"): ["data.train.path=/tmp/records.jsonl"],
+    ("data", "traces_jsonl"): ["data.train.path=/tmp/traces.jsonl"],
     ("stage", "distill"): ["stage.module.teacher_name_or_path=r1lit-tiny"],
     ("reward", "reward_model"): ["reward.reward_model.fn.name_or_path=r1lit-tiny"],
 }
@@ -103,7 +104,13 @@ def test_missing_required_value_is_reported(tmp_path: Path) -> None:
 def test_cli_fails_fast_before_loading_any_model(tmp_path: Path) -> None:
     """`r1lit-train` with a bad key exits non-zero with the key in its message, in seconds."""
     proc = subprocess.run(
-        [sys.executable, "-m", "r1lit.cli.train", f"hydra.run.dir={tmp_path}", "+stage.module.learning_ratee=1e-4"],
+        [
+            sys.executable,
+            "-m",
+            "r1lit.cli.train",
+            f"hydra.run.dir={tmp_path}",
+            "+stage.module.learning_ratee=1e-4",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
