@@ -1,0 +1,64 @@
+"""The summary of a pipeline run: one row per stage with its status, time and held-out numbers.
+
+Written after every stage (so an interrupted run still shows how far it got) as
+`pipeline_summary.json` (the rows) and `pipeline_summary.md` (a table for people and for the README).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+HEADERS = ("stage", "kind", "from", "status", "minutes", "pass@1", "cons@k", "length", "truncated", "notes")
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def rejection_note(model_path: str) -> str:
+    """Kept traces of a rejection-sampling stage, from the dataset card next to its traces.jsonl."""
+    card = Path(model_path).with_name("dataset_card.json")
+    if not card.is_file():
+        return ""
+    stats = json.loads(card.read_text())["stats"]
+    return (
+        f"kept {stats['kept']} of {stats['samples']} samples (sample accuracy {stats['sample_accuracy']:.3f}, "
+        f"{stats['prompts_with_a_trace']}/{stats['prompts']} prompts)"
+    )
+
+
+def table_row(row: dict[str, Any]) -> list[str]:
+    ev = row.get("eval") or {}
+    seconds = row.get("seconds")
+    note = rejection_note(row["model"]) if row.get("kind") == "rejection_sampling" else ""
+    return [
+        row["stage"], row.get("kind", ""), row.get("from", "—"), row.get("status", ""),
+        _fmt(None if seconds is None else seconds / 60, 1), _fmt(ev.get("pass@1")), _fmt(ev.get("cons@k")),
+        _fmt(ev.get("response_length"), 1), _fmt(ev.get("truncated_frac"), 2), note,
+    ]  # fmt: skip
+
+
+def markdown(rows: list[dict[str, Any]], k: int) -> str:
+    lines = [
+        "# Pipeline summary",
+        "",
+        f"Held-out: pass@1 averaged over k={k} samples and cons@{k} (majority vote), mean response length in "
+        "tokens and the share of samples cut at max_new_tokens. Minutes: wall time of the stage's own runs.",
+        "",
+        "| " + " | ".join(HEADERS) + " |",
+        "|" + "---|" * len(HEADERS),
+    ]
+    lines += ["| " + " | ".join(table_row(row)) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_summary(root: Path, rows: list[dict[str, Any]], k: int) -> Path:
+    """Write pipeline_summary.json and .md into `root`; returns the markdown path."""
+    (root / "pipeline_summary.json").write_text(json.dumps({"k": k, "stages": rows}, indent=2, default=str))
+    path = root / "pipeline_summary.md"
+    path.write_text(markdown(rows, k))
+    return path

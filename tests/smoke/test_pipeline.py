@@ -1,0 +1,162 @@
+"""The R1 pipeline runner on the reduced tiny model: experiment=r1_pipeline_tiny shrunk to one step a stage.
+
+It runs every stage in order, each from the previous stage's HF export, evaluates after each trained
+stage, and on a rerun skips every finished stage (DONE.json) while an interrupted one resumes from
+its last.ckpt.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+import r1lit.cli.train as train_cli
+from r1lit.stages.pipeline import parse_stages
+
+CONF = Path(__file__).resolve().parents[2] / "conf"
+# Rejection sampling reads a scripted "model" here: the reduced test model never answers correctly.
+SCRIPT = "<think> 2+2=4 </think> <answer> 4 </answer>"
+SHRINK = {
+    "grpo": ["trainer.max_steps=1", "stage.datamodule.batch_size=2", "stage.module.sampling.n=2",
+             "stage.module.sampling.max_new_tokens=12"],
+    "sft": ["trainer.max_steps=2", "stage.datamodule.batch_size=2", "stage.module.warmup_steps=0"],
+    "rejection_sampling": ["stage.runner.limit=3", "stage.runner.sampling.n=2", "stage.runner.chunk_size=2",
+                           "stage.runner.filters.require_correct=false", "rollout.backend=scripted",
+                           "~rollout.max_batch_size", f"+rollout.script=['{SCRIPT}']"],
+}  # fmt: skip
+
+
+def pipeline_cfg(run_dir: Path, model_dir: Path):  # noqa: ANN201
+    """experiment=r1_pipeline_tiny on the test model, every stage cut to a step or two."""
+    overrides = [
+        "experiment=r1_pipeline_tiny", f"paths.run_dir={run_dir}", f"model.name_or_path={model_dir}",
+        "pipeline.eval.limit=3", "pipeline.eval.sampling.n=2", "pipeline.eval.sampling.max_new_tokens=12",
+        "logger=csv",
+    ]  # fmt: skip
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose("train", overrides=overrides)
+    cfg.pipeline.common = [*cfg.pipeline.common, "logger=csv"]
+    for stage in cfg.pipeline.stages.values():
+        kind = next(o.split("=", 1)[1] for o in stage.overrides if o.startswith("stage="))
+        stage.overrides = [*stage.overrides, *SHRINK[kind]]
+    return cfg
+
+
+def summary(run_dir: Path) -> dict[str, dict]:
+    return {
+        row["stage"]: row for row in json.loads((run_dir / "pipeline_summary.json").read_text())["stages"]
+    }
+
+
+def test_pipeline_runs_every_stage_then_skips_finished_ones(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_dir = tmp_path / "pipe"
+    cfg = pipeline_cfg(run_dir, tiny_model_dir)
+    names = [s.name for s in parse_stages(OmegaConf.to_container(cfg.pipeline.stages))]
+    assert names == [
+        "r1_zero",
+        "cold_start_data",
+        "cold_start_sft",
+        "reasoning_rl",
+        "rs_data",
+        "rs_sft",
+        "final_rl",
+    ]
+    train_cli.run(cfg)
+
+    rows = summary(run_dir)
+    assert list(rows) == ["base", *names]
+    assert all(rows[n]["status"] == "ran" for n in names)
+    # links: each stage starts from the model its spec names
+    config = OmegaConf.load(run_dir / "cold_start_sft" / "config.yaml")
+    assert config.model.name_or_path == str(tiny_model_dir)  # the cold start fine-tunes the base model
+    assert config.data.train.path == str(run_dir / "cold_start_data" / "traces.jsonl")
+    config = OmegaConf.load(run_dir / "reasoning_rl" / "config.yaml")
+    assert config.model.name_or_path == str(run_dir / "cold_start_sft" / "hf" / "final")
+    assert list(config.reward) == ["accuracy", "format", "language"]
+    card = json.loads((run_dir / "rs_data" / "dataset_card.json").read_text())
+    assert (
+        card["source"]["model"] == str(run_dir / "reasoning_rl" / "hf" / "final")
+        and card["stats"]["kept"] == 3
+    )
+    for name in ["base", "r1_zero", "cold_start_sft", "reasoning_rl", "rs_sft", "final_rl"]:
+        result = json.loads((run_dir / "eval" / name / "results.json").read_text())["benchmarks"]["synthetic"]
+        assert result["k"] == 2 and result["n_problems"] == 3 and 0.0 <= result["pass@1"] <= 1.0, name
+        assert len((run_dir / "eval" / name / "samples" / "synthetic.jsonl").read_text().splitlines()) == 6
+        assert rows[name]["eval"]["pass@1"] == result["pass@1"]
+    assert (run_dir / "pipeline_summary.md").read_text().count("| final_rl | grpo |") == 1
+
+    # rerun: every stage and evaluation is finished, so nothing may train, sample or evaluate again
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a finished stage was run again")
+
+    monkeypatch.setattr("r1lit.stages.pipeline.evaluate_checkpoint", forbidden)
+    exported = run_dir / "final_rl" / "hf" / "final" / "model.safetensors"
+    before = exported.stat().st_mtime_ns
+    with monkeypatch.context() as m:
+        m.setattr(train_cli, "train", forbidden)
+        m.setattr(train_cli.hydra.utils, "instantiate", forbidden)
+        train_cli.run(cfg)
+    assert all(row["status"] == "skipped" for name, row in summary(run_dir).items() if name != "base")
+    assert exported.stat().st_mtime_ns == before
+
+    # an interrupted stage (no DONE.json, a last.ckpt) resumes from its checkpoint; the others stay skipped
+    (run_dir / "final_rl" / "DONE.json").unlink()
+    (run_dir / "eval" / "final_rl" / "results.json").unlink()
+    monkeypatch.undo()
+    train_cli.run(cfg)
+    rows = summary(run_dir)
+    assert rows["final_rl"]["status"] == "resumed"
+    assert all(rows[n]["status"] == "skipped" for n in names[:-1])
+    ckpt = torch.load(
+        run_dir / "final_rl" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False
+    )
+    assert ckpt["global_step"] == 1  # max_steps was already reached: resuming trained nothing more
+    assert (run_dir / "eval" / "final_rl" / "results.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("stages", "match"),
+    [
+        (
+            {"a": {"model": "b", "overrides": ["stage=sft"]}, "b": {"overrides": ["stage=sft"]}},
+            "earlier stage",
+        ),
+        ({"a": {"overrides": ["stage=sft"], "traces": "a"}}, "earlier stage"),
+        ({"a": {}}, "overrides"),
+        ({"a": {"overrides": ["stage=sft"], "modle": "base"}}, "unknown keys"),
+        ({"base": {"overrides": ["stage=sft"]}}, "cannot name a stage"),
+    ],
+)
+def test_bad_stage_graphs_are_rejected(stages: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        parse_stages(stages)
+
+
+def test_a_bad_override_in_a_late_stage_fails_before_any_stage_runs(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    from hydra.errors import ConfigCompositionException
+
+    cfg = pipeline_cfg(tmp_path / "pipe", tiny_model_dir)
+    cfg.pipeline.stages.final_rl.overrides = [
+        *cfg.pipeline.stages.final_rl.overrides,
+        "stage.module.learnig_rate=1",
+    ]
+    with pytest.raises(ConfigCompositionException, match="learnig_rate"):
+        train_cli.run(cfg)
+    assert not (tmp_path / "pipe" / "r1_zero").exists() and not (tmp_path / "pipe" / "eval").exists()
+
+
+def test_missing_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
+    from r1lit.stages.pipeline import check_checkpoint
+
+    with pytest.raises(FileNotFoundError, match="pipeline.stages.teacher.checkpoint"):
+        check_checkpoint("teacher", str(tmp_path / "nothing"))
+    assert check_checkpoint("teacher", "r1lit-tiny") == "r1lit-tiny"
