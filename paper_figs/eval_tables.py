@@ -22,8 +22,25 @@ from typing import Any
 
 import yaml
 
-from paper_figs.aggregate import Stat, Table, group_runs, mean_std
-from paper_figs.io import EvalResult, discover_eval_dirs, discover_runs, is_eval_dir, read_eval_dir
+from paper_figs.aggregate import (
+    IGNORED_KEYS,
+    Stat,
+    Table,
+    mean_std,
+    setting_label,
+    sort_key_numeric,
+    varying_keys,
+)
+from paper_figs.io import (
+    PIPELINE_STAGE,
+    EvalResult,
+    Run,
+    discover_eval_dirs,
+    discover_runs,
+    has_config,
+    is_eval_dir,
+    read_eval_dir,
+)
 from paper_figs.table_sweep import write_table
 
 EVAL_SUBDIR = "eval"
@@ -40,30 +57,53 @@ def load_golden(path: str | Path | None = None) -> dict[str, Any]:
     return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
 
 
+def eval_owner(eval_dir: Path, root: Path) -> Path | None:
+    """The run or pipeline folder an eval folder belongs to (`<owner>/eval/<name>/`), or None."""
+    owner = eval_dir.parent.parent
+    inside = owner == root or root in owner.parents
+    return owner if eval_dir.parent.name == EVAL_SUBDIR and inside and has_config(owner) else None
+
+
+def stage_order(owner: Run) -> list[str]:
+    """Eval names in the order a pipeline made them: the base model, then its stages."""
+    stages = owner.config_value("pipeline.stages") or {}
+    return ["base", *stages] if isinstance(stages, dict) else []
+
+
 def collect_eval_rows(root: str | Path) -> list[tuple[str, list[EvalResult]]]:
     """`(row label, one EvalResult per seed)` for every eval folder at or below `root`.
 
-    Eval folders inside a run (`<run>/eval/<name>/`) are grouped with the run's setting across seeds;
-    a lone eval folder (or one outside any run) is its own row, labelled by its folder name.
+    Eval folders of a run or pipeline (`<owner>/eval/<name>/`) are grouped by the owner's setting
+    (its Hydra overrides but the seed) and `<name>`, so the seeds of a sweep make one row with mean ±
+    std; a lone eval folder (or one outside any run) is its own row, labelled by its folder name.
+    Rows keep a pipeline's stage order (base model first), otherwise names sort alphabetically.
     """
     root = Path(root)
     if is_eval_dir(root):
         return [(root.name, [read_eval_dir(root)])]
+    owned: list[tuple[Path, Run]] = []
     rows: list[tuple[str, list[EvalResult]]] = []
-    inside_runs: set[Path] = set()
-    groups = group_runs(discover_runs(root))  # settings over all runs, so labels match the figures
-    for label, group in groups:
-        group = [r for r in group if (r.path / EVAL_SUBDIR).is_dir()]
+    for d in discover_eval_dirs(root):
+        owner = eval_owner(d, root)
+        if owner is None:
+            rows.append((d.name, [read_eval_dir(d)]))
+        else:
+            owned.append((d, Run.load(owner)))
+    # labels name what varies across the whole run/sweep, so rows match the figures' legends
+    settings = [r.overrides for r in discover_runs(root)] + [run.overrides for _, run in owned]
+    keys = varying_keys(settings, ignore=(*IGNORED_KEYS, PIPELINE_STAGE))
+    groups: dict[str, list[int]] = {}
+    for i, (_, run) in enumerate(owned):
+        groups.setdefault(setting_label(run.overrides, keys) if keys else "", []).append(i)
+    for label, idx in sorted(groups.items(), key=lambda g: sort_key_numeric(g[0])):
+        order = stage_order(owned[idx[0]][1])
         names = sorted(
-            {d.name for r in group for d in (r.path / EVAL_SUBDIR).iterdir() if d.is_dir() and is_eval_dir(d)}
+            {owned[i][0].name for i in idx},
+            key=lambda n: (n not in order, order.index(n) if n in order else 0, n),
         )
         for name in names:
-            dirs = [r.path / EVAL_SUBDIR / name for r in group if is_eval_dir(r.path / EVAL_SUBDIR / name)]
-            inside_runs.update(dirs)
-            rows.append((name if len(groups) == 1 else f"{label}: {name}", [read_eval_dir(d) for d in dirs]))
-    for d in discover_eval_dirs(root):
-        if d not in inside_runs and not any(p in inside_runs for p in d.parents):
-            rows.append((d.name, [read_eval_dir(d)]))
+            dirs = [owned[i][0] for i in idx if owned[i][0].name == name]
+            rows.append((f"{label}: {name}" if label else name, [read_eval_dir(d) for d in dirs]))
     return rows
 
 

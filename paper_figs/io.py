@@ -65,9 +65,22 @@ def read_json(path: str | Path) -> Any:
         return json.load(fh)
 
 
+def has_config(path: Path) -> bool:
+    """A run's root folder: it holds the saved config (`config.yaml`) or Hydra's `.hydra/`."""
+    return (path / "config.yaml").is_file() or (path / ".hydra").is_dir()
+
+
 def event_dirs(run_dir: str | Path) -> list[Path]:
-    """Folders under `run_dir` that hold TensorBoard event files, shallowest first."""
-    dirs = {p.parent for p in Path(run_dir).rglob(EVENT_GLOB)}
+    """Folders of the run's own TensorBoard event files, shallowest first.
+
+    Event files of a run nested inside this one (a pipeline's stage folders) belong to that run.
+    """
+    run_dir = Path(run_dir)
+    dirs = {
+        p.parent
+        for p in run_dir.rglob(EVENT_GLOB)
+        if not any(has_config(d) for d in p.parents if run_dir in d.parents)
+    }
     return sorted(dirs, key=lambda d: (len(d.parts), str(d)))
 
 
@@ -166,32 +179,41 @@ class Run:
 
 
 def is_run_dir(path: Path) -> bool:
-    """A job folder: has a saved config and some output to plot."""
-    has_config = (path / "config.yaml").is_file() or (path / ".hydra").is_dir()
-    has_output = (path / HELDOUT_JSONL).is_file() or any(path.rglob(EVENT_GLOB))
-    return has_config and has_output
+    """A job folder: has a saved config and some output of its own to plot."""
+    return has_config(path) and ((path / HELDOUT_JSONL).is_file() or bool(event_dirs(path)))
+
+
+PIPELINE_STAGE = "pipeline_stage"  # the setting key that tells a pipeline's stages apart
+
+
+def _inherit_overrides(run: Run, root: Path) -> Run:
+    """A run without Hydra overrides of its own inside one with them (a stage of a pipeline job) is
+    labelled by the job's overrides plus its stage folder, so stages are never averaged as seeds."""
+    if (run.path / ".hydra").is_dir():
+        return run
+    for parent in run.path.parents:
+        if parent != root and root not in parent.parents:
+            break
+        if (parent / ".hydra" / "overrides.yaml").is_file() or (parent / "config.yaml").is_file():
+            outer = Run.load(parent)
+            stage = str(run.path.relative_to(parent))
+            run.overrides = {**outer.overrides, **run.overrides, PIPELINE_STAGE: stage}
+            break
+    return run
 
 
 def discover_runs(root: str | Path) -> list[Run]:
-    """`root` itself if it is a run, else every run folder below it (a sweep), sorted by path.
+    """Every run at or below `root` (a run, a sweep, a pipeline, a sweep of pipelines), sorted by path.
 
-    Folders nested in a run (e.g. its `tb/`) are not runs of their own.
+    A run is a folder with a saved config and output of its own (heldout.jsonl or event files not in a
+    nested run); a pipeline folder whose outputs all live in its stage folders is not a run itself.
     """
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"no such run or sweep directory: {root}")
-    if is_run_dir(root):
-        return [Run.load(root)]
-    candidates = sorted(
-        {p.parent.parent for p in root.rglob(".hydra/overrides.yaml")}
-        | {p.parent for p in root.rglob("config.yaml")}
-    )
-    runs, taken = [], []
-    for path in sorted(candidates, key=lambda p: len(p.parts)):
-        if any(t in path.parents for t in taken) or not is_run_dir(path):
-            continue
-        taken.append(path)
-        runs.append(Run.load(path))
+    candidates = {p.parent.parent for p in root.rglob(".hydra/overrides.yaml")}
+    candidates |= {p.parent for p in root.rglob("config.yaml")} | {root}
+    runs = [_inherit_overrides(Run.load(p), root) for p in candidates if is_run_dir(p)]
     return sorted(runs, key=lambda r: str(r.path))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -256,3 +257,37 @@ def test_eval_table_puts_paper_rows_above_ours(sweep: Path, tmp_path: Path) -> N
     numbers = json.loads((tmp_path / "table2.json").read_text())
     assert numbers["beta=0.0: final"]["synthetic pass@1"]["mean"] == pytest.approx(40.0)
     assert "40.0 ± 14.1" in md
+
+
+def test_sweep_of_pipelines_groups_stages_and_eval_rows_over_seeds(tmp_path: Path) -> None:
+    """Pipeline jobs (`<job>/<stage>/` runs, `<job>/eval/<name>/`): stages are settings, seeds are averaged."""
+    for seed in (0, 1):
+        job = tmp_path / f"experiment=r1_pipeline_tiny,seed={seed}"
+        (job / ".hydra").mkdir(parents=True)
+        (job / ".hydra" / "overrides.yaml").write_text(
+            yaml.safe_dump(["experiment=r1_pipeline_tiny", f"seed={seed}"])
+        )
+        stages = {"r1_zero": {}, "cold_start_data": {}, "cold_start_sft": {}}
+        (job / "config.yaml").write_text(
+            yaml.safe_dump({"seed": seed, "pipeline": {"stages": stages}}, sort_keys=False)
+        )
+        fake_run(job / "r1_zero", {}, {"length/mean": {1: 10.0 + seed, 2: 20.0 + seed}})
+        shutil.rmtree(job / "r1_zero" / ".hydra")  # a stage is composed by the runner: config.yaml, no .hydra
+        (job / "cold_start_data").mkdir()  # rejection sampling: no config of its own to plot
+        for name, p1 in [("cold_start_sft", 0.5 + 0.1 * seed), ("r1_zero", 0.3), ("base", 0.1)]:
+            (job / "eval" / name).mkdir(parents=True)
+            (job / "eval" / name / "results.json").write_text(
+                json.dumps({"synthetic": {"pass@1": p1, "k": 4}})
+            )
+    runs = discover_runs(tmp_path)
+    assert [r.path.name for r in runs] == ["r1_zero", "r1_zero"]  # the pipeline roots are not runs
+    assert runs[0].overrides["pipeline_stage"] == "r1_zero" and runs[1].seed == 1
+
+    from paper_figs.eval_tables import collect_eval_rows
+    from paper_figs.fig3_response_length import figure3_series
+
+    [(label, split, agg)] = figure3_series(runs)
+    assert (split, agg.mean, agg.n) == ("all", (10.5, 20.5), (2, 2))
+    rows = collect_eval_rows(tmp_path)
+    assert [(label, len(res)) for label, res in rows] == [("base", 2), ("r1_zero", 2), ("cold_start_sft", 2)]
+    assert mean_std([r.benchmarks["synthetic"]["pass@1"] for r in rows[2][1]]).mean == pytest.approx(0.55)
