@@ -25,9 +25,11 @@ from paper_figs.plot import (
     band_note,
     color,
     curve_rows,
+    finish_axes,
     paper_style,
     plot_band,
     save_figure,
+    series_style,
 )
 
 STEM = "fig2_heldout_accuracy"
@@ -71,12 +73,13 @@ def plot_figure2(series: list[tuple[str, str, AggCurve]], k: str, stem: Path) ->
                 for i, label in enumerate(labels):
                     for lab, met, agg in series:
                         if lab == label and met == metric:
-                            plot_band(ax, agg, label, color(i), "-", 100.0, "o")
+                            plot_band(ax, agg, label, scale=100.0, **series_style(i))
                             rows += curve_rows(metric, label, agg, 100.0)
                 ax.set_title(names[metric])
         for ax in axes:
             ax.set_xlabel("RL training step")
-            ax.legend(loc="best", title=band_note(series))
+            finish_axes(ax, percent=True)
+        axes[0].legend(loc="best", title=band_note(series))
         axes[0].set_ylabel("held-out accuracy (%)")
         fig.tight_layout()
         return save_figure(fig, stem, rows)

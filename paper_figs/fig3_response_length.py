@@ -23,11 +23,12 @@ from paper_figs.plot import (
     COLUMN_WIDTH,
     TEXT_WIDTH,
     band_note,
-    color,
     curve_rows,
+    finish_axes,
     paper_style,
     plot_band,
     save_figure,
+    series_style,
 )
 
 STEM = "fig3_response_length"
@@ -70,11 +71,12 @@ def plot_figure3(series: list[tuple[str, str, AggCurve]], stem: Path) -> list[Pa
                 for i, label in enumerate(labels):
                     for lab, sp, agg in series:
                         if lab == label and sp == split:
-                            plot_band(ax, agg, label, color(i))
+                            plot_band(ax, agg, label, **series_style(i))
                             rows += curve_rows(split, label, agg)
                 ax.set_title(TITLES[split])
         for ax in axes:
             ax.set_xlabel("RL training step")
+            finish_axes(ax)
         axes[0].set_ylabel("mean response length (tokens)")
         axes[0].legend(loc="best", title=band_note(series))
         fig.tight_layout()

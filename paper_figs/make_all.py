@@ -105,7 +105,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--eval", action="append", default=[], metavar="LABEL=DIR", help="an extra table row")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(message)s"
+    )  # fontTools and TensorBoard chatter at INFO
+    logging.getLogger("paper_figs").setLevel(logging.INFO)
     made = make_all(args.root, args.out, args.tables, parse_labelled(args.eval))
     if not made:
         raise SystemExit(

@@ -58,6 +58,33 @@ def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
+# Settings differ in marker and dash as well as colour: readable in greyscale, and a line hidden under
+# another (two settings with equal values) still shows its markers.
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+DASHES = ["-", "--", "-.", ":"]
+
+
+def series_style(i: int) -> dict[str, str]:
+    """Colour, line style and marker of the i-th setting of a figure."""
+    return {"color": color(i), "linestyle": DASHES[i % len(DASHES)], "marker": MARKERS[i % len(MARKERS)]}
+
+
+def finish_axes(ax: Any, percent: bool = False) -> None:
+    """Integer step ticks; y from 0 (accuracies and lengths are never negative), at most 100 for percentages.
+
+    The axis starts a hair below 0 so that a line at exactly 0 stays visible above the spine.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    top = ax.get_ylim()[1]
+    floor = 10.0 if percent else 1.0  # an all-zero plot still gets a readable scale
+    top = max(top, floor) if top > floor / 100 else floor
+    if percent:
+        top = min(top, 102.0)
+    ax.set_ylim(-0.02 * top, top)
+
+
 def plot_band(
     ax: Any,
     agg: AggCurve,
@@ -70,7 +97,10 @@ def plot_band(
     """The mean as a line, and mean ± std as a shaded band wherever more than one seed logged the step."""
     steps = list(agg.steps)
     mean = [m * scale for m in agg.mean]
-    ax.plot(steps, mean, linestyle=linestyle, color=color, label=label, marker=marker, markersize=3)
+    ax.plot(
+        steps, mean, linestyle=linestyle, color=color, label=label, marker=marker,
+        markersize=3 if len(steps) <= 40 else 0,  # markers only where they do not blur into the line
+    )  # fmt: skip
     if any(n > 1 for n in agg.n):
         lo = [
             (m - s) * scale if n > 1 else m * scale for m, s, n in zip(agg.mean, agg.std, agg.n, strict=True)
