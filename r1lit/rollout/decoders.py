@@ -82,6 +82,37 @@ def supports_llama_decoder(model: PreTrainedModel) -> bool:
     )
 
 
+# Fusing copies the projection weights once per micro-batch: worth it only while that copy is cheap.
+FUSE_MAX_BYTES = 256 * 2**20
+
+
+def _should_fuse(model: PreTrainedModel) -> bool:
+    """Fuse small models only, whose decode step is dominated by per-call overhead (e.g. the tiny model on CPU)."""
+    return sum(p.numel() * p.element_size() for p in model.parameters()) <= FUSE_MAX_BYTES
+
+
+def _fused_weights(layers: torch.nn.ModuleList) -> list[tuple[torch.Tensor, ...]] | None:
+    """Per layer (W_qkv, b_qkv or None, W_gate_up): one matmul instead of three, one instead of two.
+
+    Built from the live weights when the decoder is made (once per micro-batch), so a policy updated
+    between rollouts is always decoded with its current weights. None when a layer's MLP is not the
+    gate/up/down shape (then `step` calls the modules).
+    """
+    fused = []
+    for layer in layers:
+        attn, mlp = layer.self_attn, layer.mlp
+        if not all(hasattr(mlp, a) for a in ("gate_proj", "up_proj", "down_proj", "act_fn")):
+            return None
+        projs = (attn.q_proj, attn.k_proj, attn.v_proj)
+        biases = [p.bias for p in projs]
+        bias = torch.cat(biases) if all(b is not None for b in biases) else None
+        if bias is None and any(b is not None for b in biases):
+            return None
+        w_qkv = torch.cat([p.weight for p in projs])  # [(H + 2 Hkv) * D, E]
+        fused.append((w_qkv, bias, torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight])))  # [2 I, E]
+    return fused
+
+
 def _rotate_half(x: torch.Tensor) -> torch.Tensor:
     half = x.shape[-1] // 2
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
@@ -103,6 +134,8 @@ class LlamaDecoder:
         self.positions = torch.empty(0)  # [B] position id of the next token
         self.length = 0  # cache columns in use (identical for all rows: padding is on the left)
         self.max_length = 0
+        # Per-layer fused [q; k; v] and [gate; up] weights for `step` (see `_fused_weights`), or None.
+        self.fused = _fused_weights(self.inner.layers) if _should_fuse(model) else None
 
     # --- cache bookkeeping -------------------------------------------------------------------------
     def _rope_table(self, n_positions: int, like: torch.Tensor) -> None:
@@ -149,6 +182,27 @@ class LlamaDecoder:
         if hasattr(attn, "q_norm"):  # Qwen3: RMSNorm over the head dim before rotary
             q, k = attn.q_norm(q), attn.k_norm(k)
         return self._rotary(q.transpose(1, 2), cos, sin), self._rotary(k.transpose(1, 2), cos, sin), v
+
+    def _step_qkv(
+        self, i: int, attn: torch.nn.Module, h: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor
+    ) -> tuple[torch.Tensor, ...]:
+        """`_qkv` for one new token per row, with layer i's fused projection when there is one."""
+        if self.fused is None:
+            return self._qkv(attn, h, cos, sin)
+        B, H, Hkv, D = h.shape[0], self.n_heads, self.n_kv, self.head_dim
+        qkv = F.linear(h, self.fused[i][0], self.fused[i][1])  # [B, 1, (H + 2 Hkv) * D]
+        q, k, v = qkv.view(B, 1, H + 2 * Hkv, D).split((H, Hkv, Hkv), dim=2)
+        if hasattr(attn, "q_norm"):
+            q, k = attn.q_norm(q), attn.k_norm(k)
+        q = self._rotary(q.transpose(1, 2), cos, sin)
+        return q, self._rotary(k.transpose(1, 2), cos, sin), v.transpose(1, 2)
+
+    def _step_mlp(self, i: int, mlp: torch.nn.Module, h: torch.Tensor) -> torch.Tensor:
+        """`mlp(h)` = down(act(gate(h)) * up(h)), with layer i's fused [gate; up] matmul when there is one."""
+        if self.fused is None:
+            return mlp(h)
+        gate, up = F.linear(h, self.fused[i][2]).chunk(2, dim=-1)  # [B, 1, I] each
+        return mlp.down_proj(mlp.act_fn(gate) * up)
 
     def _logits(self, h: torch.Tensor) -> torch.Tensor:
         return self.model.lm_head(self.inner.norm(h)).float()
@@ -198,7 +252,7 @@ class LlamaDecoder:
         h = self.inner.embed_tokens(tokens[:, None])  # [B, 1, E]
         for i, layer in enumerate(self.inner.layers):
             attn = layer.self_attn
-            q, k, v = self._qkv(attn, layer.input_layernorm(h), cos, sin)
+            q, k, v = self._step_qkv(i, attn, layer.input_layernorm(h), cos, sin)
             self.keys[i][:, :, col : col + 1] = k
             self.values[i][:, :, col : col + 1] = v
             keys = self.keys[i][:, :, :S].reshape(B * self.n_kv, S, D)  # a view: B and Hkv strides merge
@@ -209,7 +263,7 @@ class LlamaDecoder:
             )
             o = torch.bmm(scores.float().softmax(-1).to(values.dtype), values)  # [B*Hkv, G, D]
             h = h + attn.o_proj(o.reshape(B, 1, -1))
-            h = h + layer.mlp(layer.post_attention_layernorm(h))
+            h = h + self._step_mlp(i, layer.mlp, layer.post_attention_layernorm(h))
         self.length = S
         self.positions = self.positions + 1
         return self._logits(h[:, 0])

@@ -39,13 +39,30 @@ def process_logits(
         kth = torch.topk(x, top_k, dim=-1).values[..., -1:]  # [..., 1]
         x = x.masked_fill(x < kth, float("-inf"))
     if top_p < 1.0:
-        sorted_x, order = torch.sort(x, dim=-1)  # ascending: [..., V]
-        mass_up_to = sorted_x.softmax(-1).cumsum(-1)  # mass of this token and all less likely ones
-        drop_sorted = mass_up_to <= 1 - top_p  # the unlikely tail holding at most 1 - top_p
-        drop_sorted[..., -1] = False  # always keep the most likely token
-        drop = drop_sorted.scatter(-1, order, drop_sorted)  # back to vocabulary order
-        x = x.masked_fill(drop, float("-inf"))
+        x = _apply_top_p(x, top_p)
     return x
+
+
+# Candidates examined before a full sort: a nucleus at top_p ~0.95 nearly always lies among them.
+TOP_P_CANDIDATES = 64
+
+
+def _apply_top_p(x: torch.Tensor, top_p: float) -> torch.Tensor:
+    """[..., V] logits -> the same with tokens outside the nucleus at -inf.
+
+    A token stays while the mass of the tokens strictly more likely than it is below `top_p` (the set HF
+    keeps: it drops the least likely tokens whose total mass is <= 1 - top_p); the most likely one always
+    stays. The ranking comes from a `topk` over TOP_P_CANDIDATES tokens, much cheaper than sorting the
+    vocabulary; only when some row's nucleus does not fit in them is the whole vocabulary sorted.
+    """
+    probs = x.softmax(-1)
+    ranked, idx = probs.topk(min(TOP_P_CANDIDATES, x.shape[-1]), dim=-1)  # [..., K] descending
+    if ranked.shape[-1] < x.shape[-1] and not bool((ranked.sum(-1) >= top_p).all()):
+        ranked, idx = probs.sort(dim=-1, descending=True)  # [..., V]
+    keep_ranked = (ranked.cumsum(-1) - ranked) < top_p
+    keep_ranked[..., 0] = True
+    keep = torch.zeros_like(x, dtype=torch.bool).scatter(-1, idx, keep_ranked)
+    return x.masked_fill(~keep, float("-inf"))
 
 
 def sampling_logprobs(
@@ -80,8 +97,21 @@ def sample_next(
     if temperature == 0:
         tokens = logprobs.argmax(-1)  # [B]
     else:
-        # Exponential race: argmax_i p_i / E_i with E_i ~ Exp(1) draws i with probability p_i (one RNG call).
-        race = torch.empty_like(logprobs).exponential_(generator=generator)  # [B, V]
-        race.clamp_(min=torch.finfo(race.dtype).tiny)  # a drawn 0 would turn a -inf token into NaN / +inf
-        tokens = (logprobs - race.log()).argmax(-1)  # [B]; -inf tokens never win
+        # Inverse CDF: one uniform draw per row (B random numbers, not B x V as a Gumbel/exponential race).
+        cdf = logprobs.exp().cumsum(-1)  # [B, V]; flat over truncated (-inf) tokens
+        u = (
+            torch.rand(cdf.shape[:-1] + (1,), generator=generator, device=cdf.device) * cdf[..., -1:]
+        )  # [B, 1]
+        # The first index whose cdf exceeds u: never a zero-probability token, since cdf is flat there.
+        tokens = torch.searchsorted(cdf, u, right=True)[..., 0].clamp_(max=cdf.shape[-1] - 1)  # [B]
+        tokens = _last_positive(tokens, logprobs)
     return tokens, logprobs.gather(-1, tokens[:, None])[:, 0]
+
+
+def _last_positive(tokens: torch.Tensor, logprobs: torch.Tensor) -> torch.Tensor:
+    """Guard for u rounding up to the cdf's top: the clamped last index may be a truncated token; take the
+    most likely token instead (probability ~2^-24 per draw, so the distribution is unaffected)."""
+    bad = torch.isinf(logprobs.gather(-1, tokens[:, None])[:, 0])  # [B]
+    if bool(bad.any()):
+        tokens = torch.where(bad, logprobs.argmax(-1), tokens)
+    return tokens

@@ -104,3 +104,30 @@ def test_stop_checker_sees_stop_completed_by_last_token_only_in_window():
     assert checker.hit(ids + [ord(">")])
     assert not StopChecker(_CharTok(), ())
     assert math.isclose(checker.window, len("</answer>") + 8)
+
+
+def _reference_top_p(x: torch.Tensor, top_p: float) -> torch.Tensor:
+    """HF's rule by a full ascending sort: drop the least likely tokens whose total mass is <= 1 - top_p."""
+    sorted_x, order = torch.sort(x, dim=-1)
+    drop = sorted_x.softmax(-1).cumsum(-1) <= 1 - top_p
+    drop[..., -1] = False
+    return x.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
+
+
+@pytest.mark.parametrize("scale", [8.0, 0.05])  # peaked: nucleus among the top candidates; flat: full sort
+def test_top_p_matches_full_sort_reference_on_large_vocabularies(scale):
+    logits = torch.randn(32, 1000, generator=torch.Generator().manual_seed(0)) * scale
+    ours = torch.isfinite(process_logits(logits, 1.0, top_p=0.95))
+    ref = torch.isfinite(_reference_top_p(logits, 0.95))
+    assert torch.equal(ours, ref)
+    assert (ours.sum(-1) > 64).any() == (scale < 1), "the flat case must exercise the full-sort fallback"
+
+
+def test_inverse_cdf_draws_follow_a_peaked_large_vocabulary():
+    logits = torch.randn(1, 300, generator=torch.Generator().manual_seed(1)) * 3
+    rows = 40000
+    tokens, _ = sample_next(
+        logits.expand(rows, 300), 0.7, top_p=0.9, generator=torch.Generator().manual_seed(2)
+    )
+    freq = torch.bincount(tokens, minlength=300).float() / rows
+    torch.testing.assert_close(freq, sampling_logprobs(logits, 0.7, top_p=0.9)[0].exp(), atol=0.01, rtol=0)
