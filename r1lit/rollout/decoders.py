@@ -11,10 +11,12 @@ Two implementations:
 
 - `LlamaDecoder`: for Llama-family stacks (Llama, Qwen2, Qwen3: embed -> [RMSNorm, rotary GQA attention,
   RMSNorm, MLP] x L -> RMSNorm -> lm_head, no sliding window). It calls the model's own submodules
-  (projections, norms, MLP, lm_head: nothing is copied, so it always runs the current weights) and only
-  replaces the per-step glue: a preallocated KV buffer written in place, a rotary table computed once,
-  a boolean key mask kept incrementally, and grouped-query attention as one SDPA call. On CPU with small
-  models this removes most of the Python overhead of `model.forward` (mask building, cache concatenation).
+  (projections, norms, MLP, lm_head) and only replaces the per-step glue: a preallocated KV buffer
+  written in place, a rotary table computed once, a boolean key mask kept incrementally, and grouped-query
+  attention as one SDPA call. For small models (<= FUSE_MAX_BYTES of weights) each decode step also runs
+  q/k/v as one matmul and gate/up as one, from weights concatenated when the decoder is made (once per
+  micro-batch, so always the current weights). On CPU with small models this removes most of the
+  per-call overhead of `model.forward` (mask building, cache concatenation, many tiny matmuls).
 - `HFCacheDecoder`: any causal LM, through `model.forward` with a `DynamicCache`. The fallback.
 
 Both are checked against a full forward pass in tests/smoke/test_hf_generator.py.
