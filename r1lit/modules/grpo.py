@@ -20,8 +20,9 @@ Where it differs from the paper, on purpose:
 Step accounting: one dataloader batch = one rollout = `num_iterations` optimizer steps. Lightning's
 `global_step` (and `trainer.max_steps`) count optimizer steps, so a run consumes max_steps / mu batches;
 batches are indexed by the datamodule's own step counter (`batch["step"]`), which is what seeds the
-rollout. Use checkpoint / HF-export intervals that are multiples of mu. Logged metrics are keyed by
-batch (Lightning's logging step), which equals global_step when mu = 1.
+rollout. Use checkpoint / HF-export intervals that are multiples of mu. A batch's training metrics
+are logged at the optimizer step its updates start from (= batch index x mu), held-out metrics at the
+number of optimizer steps done (0 = the base model).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from r1lit.algos import build_loss_mask, grpo_loss, truncated_rows
 from r1lit.models import load_causal_lm, load_tokenizer
 from r1lit.modules import heldout
 from r1lit.modules.grpo_rollout import Rollout, collect_rollout
-from r1lit.modules.grpo_stats import length_stats, reflection_pattern, reflection_stats
+from r1lit.modules.grpo_stats import length_stats, merge_rank_metrics, reflection_pattern, reflection_stats
 from r1lit.modules.optim import Schedule, adamw_with_schedule
 from r1lit.modules.rollout_batch import PackedRollout, completion_logprobs, micro_batches, pack_completions
 from r1lit.rewards.compose import RewardTerm, reward_metrics
@@ -238,7 +239,7 @@ class GRPOModule(L.LightningModule):
             "throughput/rollout_tokens_per_s": rollout.completion_tokens / max(t_rollout, 1e-9),
             "throughput/train_tokens_per_s": n_tokens * self.hparams.num_iterations / max(t_train, 1e-9),
         })  # fmt: skip
-        self._log_metrics(metrics, batch_size=packed.n_groups)
+        self._log_metrics(metrics)
 
     def _optimize(self, rollout: Rollout, packed: PackedRollout) -> dict[str, float]:
         """mu optimizer steps on one rollout, micro-batched; returns averaged loss metrics."""
@@ -325,20 +326,26 @@ class GRPOModule(L.LightningModule):
         metrics.update(reflection_stats(rollout.texts, self.reflection))
         return metrics
 
-    def _log_metrics(self, metrics: dict[str, float], batch_size: int) -> None:
-        """Log every metric each step; under DDP, `*/min` and `*/max` reduce with min / max, the rest by mean."""
-        by_fx: dict[str, dict[str, float]] = {"min": {}, "max": {}, "mean": {}}
-        for key, value in metrics.items():
-            suffix = key.rsplit("/", 1)[-1]
-            by_fx[suffix if suffix in ("min", "max") else "mean"][key] = value
-        for fx, part in by_fx.items():
-            if part:
-                self.log_dict(
-                    part, on_step=True, on_epoch=False, reduce_fx=fx, sync_dist=True, batch_size=batch_size
-                )
+    def _log_metrics(self, metrics: dict[str, float]) -> None:
+        """Send this step's metrics straight to the loggers, at step = optimizer steps before this batch.
+
+        Not `self.log`: within an epoch Lightning re-logs a key's last value on steps that do not log
+        it (e.g. `length/correct/*` when nothing was correct), and its per-key `sync_dist` needs the
+        same keys on every rank. Here, under DDP, one `all_gather_object` merges the ranks' dicts:
+        `*/min` and `*/max` reduce with min / max, the rest by mean, each over the ranks that have it.
+        """
+        if self.trainer.world_size > 1:
+            gathered: list[dict[str, float]] = [{} for _ in range(self.trainer.world_size)]
+            torch.distributed.all_gather_object(gathered, metrics)
+            metrics = merge_rank_metrics(gathered)
+        step = self.global_step - self.hparams.num_iterations  # this batch's first optimizer step
+        for logger in self.loggers:
+            logger.log_metrics(metrics, step=step)
 
     # ---- held-out evaluation -------------------------------------------------------------------------
     def on_train_start(self) -> None:
+        if self.hparams.heldout_jsonl and self.global_rank == 0 and self.global_step > 0:  # resumed
+            heldout.truncate_jsonl(self.hparams.heldout_jsonl, self.global_step)
         if self.hparams.eval_at_start and self.global_step == 0:
             loader = self.trainer.datamodule.val_dataloader()
             batches = [b for i, b in enumerate(loader) if i % self.trainer.world_size == self.global_rank]

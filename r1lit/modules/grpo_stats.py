@@ -7,6 +7,7 @@ recomputed offline from saved samples.
   incorrect and terminated ("stop") vs truncated ("length"); the paper's Figure 3 is the mean.
 - `reflection_stats`: how often completions contain a reflection phrase ("wait", "let me check",
   "re-evaluate", ...): the measurable side of the paper's "aha moment" (§2.2.4, Table 3).
+- `merge_rank_metrics`: the DDP reduction of those per-rank dicts.
 """
 
 from __future__ import annotations
@@ -81,3 +82,17 @@ def reflection_stats(
         f"{prefix}/rate": sum(c > 0 for c in counts) / len(texts),
         f"{prefix}/per_completion": sum(counts) / len(texts),
     }
+
+
+def merge_rank_metrics(per_rank: Sequence[dict[str, float]]) -> dict[str, float]:
+    """Merge per-rank metric dicts: `*/min` by min, `*/max` by max, the rest by mean over the ranks that have the key.
+
+    A key absent on a rank (e.g. no correct completion there) is not counted as a zero.
+    """
+    merged: dict[str, float] = {}
+    for key in sorted({k for d in per_rank for k in d}):
+        values = [d[key] for d in per_rank if key in d]
+        suffix = key.rsplit("/", 1)[-1]
+        reduce = min if suffix == "min" else max if suffix == "max" else (lambda v: sum(v) / len(v))
+        merged[key] = float(reduce(values))
+    return merged

@@ -8,6 +8,9 @@ appended as JSONL so figure scripts need no TensorBoard:
 - `<heldout_jsonl>`: one line per evaluation, `{"step", "k", "n_prompts", "pass@1", "cons@k", ...}`;
 - `<heldout_jsonl stem>_samples.jsonl`: one line per prompt per evaluation, with every sample's
   text, extracted answer, correctness and length.
+
+A resumed run first drops the lines of evaluations after its checkpoint, so the files read as if the
+run had never stopped.
 """
 
 from __future__ import annotations
@@ -74,6 +77,15 @@ def summarize(results: list[dict[str, Any]], k: int) -> dict[str, float]:
         f"{PREFIX}/truncated_frac": sum(truncated) / max(len(truncated), 1),
         f"{PREFIX}/no_answer_frac": sum(no_answer) / max(len(no_answer), 1),
     }
+
+
+def truncate_jsonl(path: str | Path, last_step: int) -> None:
+    """Drop lines of evaluations after `last_step` (a resumed run redoes them), from both files."""
+    path = Path(path)
+    for file in (path, path.with_name(f"{path.stem}_samples.jsonl")):
+        if file.is_file():
+            lines = file.read_text().splitlines(keepends=True)
+            file.write_text("".join(line for line in lines if json.loads(line)["step"] <= last_step))
 
 
 def append_jsonl(
