@@ -56,4 +56,7 @@ class StepBatches(IterableDataset):
             yield step, idx[self.rank :: self.world_size]
 
     def __len__(self) -> int:
-        return max(0, self.num_steps - self.start_step)
+        # The whole run's length, not what is left: a resumed Lightning epoch restores its batch
+        # counter (start_step batches done) and ends when the counter reaches len(); with the
+        # remaining count it would end early and start a new epoch from start_step again.
+        return self.num_steps
