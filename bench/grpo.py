@@ -99,7 +99,10 @@ def run_trl(model_path: str, n_steps: int) -> list[float]:
     def format_(completions: list[str], **kw: object) -> list[float | None]:
         return r1lit_format(completions, **kw)
 
-    rows = [{"prompt": build_prompt("r1_zero", r["question"]), "answer": r["answer"]} for r in step_prompts(n_steps)]
+    rows = [
+        {"prompt": build_prompt("r1_zero", r["question"]), "answer": r["answer"]}
+        for r in step_prompts(n_steps)
+    ]
     tokenizer = AutoTokenizer.from_pretrained(model_path, padding_side="left")
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype="float32")
     args = GRPOConfig(
@@ -154,7 +157,10 @@ def main() -> None:
     from r1lit.models import resolve_model_path
 
     resolve_model_path(args.model)  # build the tiny model once, outside the timed processes
-    results: dict[str, dict[str, list[float]]] = {"ours": {"times": [], "peak": []}, "trl": {"times": [], "peak": []}}
+    results: dict[str, dict[str, list[float]]] = {
+        "ours": {"times": [], "peak": []},
+        "trl": {"times": [], "peak": []},
+    }
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "TOKENIZERS_PARALLELISM": "false"}
     for r in range(args.rounds):
         for side in ("ours", "trl"):

@@ -44,11 +44,15 @@ def load(name: str) -> tuple[torch.nn.Module, object]:
         from r1lit.tiny.specs import get_spec
 
         spec = get_spec("r1lit-tiny")
-        shape = dict(hidden=spec.hidden_size, layers=spec.num_layers, vocab=spec.vocab_size, mlp=spec.intermediate_size)
+        shape = dict(
+            hidden=spec.hidden_size, layers=spec.num_layers, vocab=spec.vocab_size, mlp=spec.intermediate_size
+        )
     except ImportError:
         shape = dict(hidden=128, layers=4, vocab=512, mlp=512)
     tok = char_tokenizer(shape["vocab"])
-    model = tiny_qwen2(len(tok), hidden=shape["hidden"], layers=shape["layers"], intermediate_size=shape["mlp"])
+    model = tiny_qwen2(
+        len(tok), hidden=shape["hidden"], layers=shape["layers"], intermediate_size=shape["mlp"]
+    )
     return model, tok
 
 
@@ -122,7 +126,9 @@ def main() -> None:
     n_params = sum(p.numel() for p in model.parameters())
     gflops = matmul_gflops()
     bound = gflops * 1e9 / (2 * n_params)
-    print(f"# model={args.model} params={n_params / 1e6:.2f}M threads={args.threads} new_tokens={args.new_tokens}")
+    print(
+        f"# model={args.model} params={n_params / 1e6:.2f}M threads={args.threads} new_tokens={args.new_tokens}"
+    )
     ours = HFGenerator(model, tok, max_batch_size=64, eos_token_ids=[])
     ours_hf = HFGenerator(model, tok, max_batch_size=64, eos_token_ids=[], decoder="hf")
     rows, speedups = [], []
@@ -131,21 +137,25 @@ def main() -> None:
         params = SamplingParams(n=n, temperature=0.6, top_p=0.95, max_new_tokens=args.new_tokens, seed=0)
         rates = best_rate(
             {
-                "ours": lambda: run_ours(ours, prompts, params),
-                "ours_hf_forward": lambda: run_ours(ours_hf, prompts, params),
-                "generate": lambda: run_generate(model, tok, prompts, params),
+                "ours": lambda p=prompts, s=params: run_ours(ours, p, s),
+                "ours_hf_forward": lambda p=prompts, s=params: run_ours(ours_hf, p, s),
+                "generate": lambda p=prompts, s=params: run_generate(model, tok, p, s),
             },
             args.repeats,
         )
         speedups.append(rates["ours"] / rates["generate"])
         rows.append((f"{n_prompts}x{n}", rates, speedups[-1]))
-    print(f"{'shape':>6} | {'ours':>9} | {'ours, model.forward':>19} | {'generate':>9} | {'speedup':>7} | {'of FLOP bound':>13}")
+    print(
+        f"{'shape':>6} | {'ours':>9} | {'ours, model.forward':>19} | {'generate':>9} | {'speedup':>7} | {'of FLOP bound':>13}"
+    )
     for shape, r, s in rows:
         print(
             f"{shape:>6} | {r['ours']:9.0f} | {r['ours_hf_forward']:19.0f} | {r['generate']:9.0f} | "
             f"{s:6.2f}x | {100 * r['ours'] / bound:12.1f}%"
         )
-    print(f"# FLOP bound: {gflops:.1f} GFLOP/s fp32 matmul / {2 * n_params / 1e6:.2f} MFLOP per token = {bound:.0f} tok/s")
+    print(
+        f"# FLOP bound: {gflops:.1f} GFLOP/s fp32 matmul / {2 * n_params / 1e6:.2f} MFLOP per token = {bound:.0f} tok/s"
+    )
     summary = " ".join(f"ours_{s}={r['ours']:.0f} generate_{s}={r['generate']:.0f}" for s, r, _ in rows)
     print(f"RESULT speedup_vs_hf_generate={min(speedups):.2f} {summary} flop_bound_tok_s={bound:.0f}")
 

@@ -19,10 +19,11 @@ CHAT_TEMPLATE = (
 )
 
 
-def char_tokenizer() -> PreTrainedTokenizerFast:
+def char_tokenizer(vocab_size: int | None = None) -> PreTrainedTokenizerFast:
     """One token per printable ASCII character, plus <pad> (0), <eos> (1), <|im_start|> (2), <|im_end|> (3).
 
-    Left padding, a chat template in the Qwen style; `decode` concatenates characters.
+    Left padding, a chat template in the Qwen style; `decode` concatenates characters. `vocab_size`
+    pads the vocabulary with never-encoded filler tokens "<k>" (to mimic a real vocabulary's size).
     """
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
@@ -30,6 +31,7 @@ def char_tokenizer() -> PreTrainedTokenizerFast:
     chars = sorted(set(string.printable) - set("\x0b\x0c\r"))
     vocab = {tok: i for i, tok in enumerate(SPECIAL_TOKENS)}
     vocab.update({c: len(SPECIAL_TOKENS) + i for i, c in enumerate(chars)})
+    vocab.update({f"<{k}>": k for k in range(len(vocab), vocab_size or 0)})
     tok = Tokenizer(models.WordLevel(vocab, unk_token="<pad>"))
     tok.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), behavior="isolated")
     tok.decoder = decoders.Fuse()
@@ -48,8 +50,9 @@ def tiny_qwen2(
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
+    overrides.setdefault("intermediate_size", 2 * hidden)
     config = Qwen2Config(
-        vocab_size=vocab_size, hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
+        vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers,
         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024, tie_word_embeddings=True,
         pad_token_id=0, bos_token_id=None, eos_token_id=[1, 3], **overrides,
     )  # fmt: skip
