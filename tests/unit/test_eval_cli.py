@@ -108,3 +108,17 @@ def test_resolve_checkpoint_picks_final_then_latest_step(tmp_path: Path) -> None
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="hf/step_<N>"):
         resolve_checkpoint(str(tmp_path / "empty"))
+
+
+def test_shard_count_alone_launches_the_shard_processes_and_merges(tmp_path: Path) -> None:
+    overrides = ["backend=scripted", "sampling.k=2", "benchmark.synthetic.loader.n=5", "shard.count=2",
+                 f"cache_dir={tmp_path / 'cache'}", "progress=false", "bootstrap_samples=20"]  # fmt: skip
+    merged = dispatch(config(tmp_path, *overrides), overrides)
+    out = tmp_path / "out"
+    assert merged["merged_from"] == 2 and merged["benchmarks"]["synthetic"]["n_samples"] == 10
+    assert sorted(p.name for p in out.glob("results.shard-*.json")) == [
+        "results.shard-0-of-2.json",
+        "results.shard-1-of-2.json",
+    ]
+    caches = sorted(p.name for p in (tmp_path / "cache").rglob("gen-*.jsonl"))
+    assert caches == ["gen-s0of2.jsonl", "gen-s1of2.jsonl"]  # each process wrote its own cache file
