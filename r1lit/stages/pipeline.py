@@ -244,7 +244,14 @@ def run_pipeline(cfg: DictConfig) -> float | None:
     if pipe.eval.enabled and pipe.eval.base:
         summary = evaluate(BASE, str(pipe.base_model), pipe.eval, root)
         rows.append(
-            {"stage": BASE, "kind": "base", "model": str(pipe.base_model), "seconds": None, "eval": summary}
+            {
+                "stage": BASE,
+                "kind": "base",
+                "status": "-",
+                "model": str(pipe.base_model),
+                "seconds": None,
+                "eval": summary,
+            }
         )
         last = summary["pass@1"]
     for spec, stage_cfg in plan:
