@@ -8,7 +8,8 @@
 #   bash experiments/beta/launch.sh trainer.max_steps=40
 # The GRPO sweeps run experiment=$SWEEP_EXPERIMENT (default sweep_tiny, the embedded tiny model on CPU);
 # SWEEP_EXPERIMENT=r1_zero_qwen2.5_math_1.5b is the real-model setting for GPU users. Experiments that belong
-# to the sweeps only live in experiments/conf/experiment/ (on Hydra's search path here).
+# to the sweeps only live in experiments/conf/experiment/ (on Hydra's search path here); R1LIT_CONFIG_DIR
+# adds one more folder of your own configs (e.g. <dir>/experiment/my_sweep.yaml) to that search path.
 set -euo pipefail
 R1LIT_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SWEEP_EXPERIMENT="${SWEEP_EXPERIMENT:-sweep_tiny}"
@@ -24,10 +25,11 @@ run_sweep() {
     HF_DATASETS_OFFLINE="${HF_DATASETS_OFFLINE:-1}"
   local root="${R1LIT_OUTPUT_ROOT:-outputs}"
   local dir="$root/sweeps/$name"
+  local searchpath="file://$R1LIT_REPO/experiments/conf${R1LIT_CONFIG_DIR:+,file://$R1LIT_CONFIG_DIR}"
   local start=$SECONDS
   # run_name and paths.output_root are left out of the job folder names (train.yaml exclude_keys)
   python -m r1lit.cli.train --multirun run_name="$name" hydra.sweep.dir="$dir" paths.output_root="$root" \
-    "hydra.searchpath=[file://$R1LIT_REPO/experiments/conf]" "$@"
+    "hydra.searchpath=[$searchpath]" "$@"
   echo "sweep $name: jobs finished in $((SECONDS - start)) s"
   python -m paper_figs.make_all "$dir"
   echo "figures and tables: $dir/paper_figs/ (index.md lists them with the command that makes each)"

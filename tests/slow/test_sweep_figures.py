@@ -59,14 +59,14 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def launch(out_root: Path, conf_dir: Path, cache: Path) -> str:
     """`run_sweep` of experiments/common.sh, as a launch script calls it; returns its output."""
     overrides = [
-        f"'hydra.searchpath=[file://{conf_dir}]'", "experiment=sweep_test", "model.name_or_path=r1lit-tiny-test",
+        "experiment=sweep_test", "model.name_or_path=r1lit-tiny-test",
         "'stage.module.beta=0.0,0.04'", "'seed=0,1'",
     ]  # fmt: skip
     script = f". {REPO}/experiments/common.sh && run_sweep test {' '.join(overrides)}"
     bindir = str(Path(sys.executable).parent)
     env = {
         **os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(Path(bindir).parent),
-        "R1LIT_OUTPUT_ROOT": str(out_root), "R1LIT_CACHE": str(cache), "OMP_NUM_THREADS": "1",
+        "R1LIT_OUTPUT_ROOT": str(out_root), "R1LIT_CONFIG_DIR": str(conf_dir), "R1LIT_CACHE": str(cache), "OMP_NUM_THREADS": "1",
     }  # fmt: skip
     proc = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
