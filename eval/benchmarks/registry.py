@@ -164,7 +164,13 @@ def load_records(
         )
     import datasets
 
-    ds = datasets.load_dataset(hub_id, hub_config, split=split, revision=revision)
+    try:
+        ds = datasets.load_dataset(hub_id, hub_config, split=split, revision=revision)
+    except OSError as err:  # ConnectionError included: offline, gated, or no such dataset
+        raise OSError(
+            f"could not load {hub_id} from the hub ({err}); without hub access use a local copy: "
+            "data_dir=<folder holding the benchmark's local_file> or benchmark.<name>.loader.local_path=<file>"
+        ) from err
     rows = [dict(r) for r in ds]
     return rows, {
         "hub_id": hub_id,

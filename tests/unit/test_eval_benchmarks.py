@@ -152,3 +152,16 @@ def test_synthetic_countdown_accepts_any_valid_expression() -> None:
     assert bench.grade(p, f"<answer>{p.gold}</answer>").correct
     assert not bench.grade(p, "<answer>1+1</answer>").correct
     assert bench.grade(p, "nothing").status == "no_answer"
+
+
+def test_hub_failure_says_how_to_use_a_local_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    import datasets
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("Couldn't reach 'org/set' on the Hub (OfflineModeIsEnabled)")
+
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    with pytest.raises(OSError, match=r"OfflineModeIsEnabled.*data_dir=.*loader.local_path="):
+        registry.load_records(
+            local_path=None, hub_id="org/set", hub_config=None, revision="abc", split="test"
+        )
