@@ -150,10 +150,14 @@ def test_lightning_checkpoint_is_evaluated_with_its_trained_weights(
     for k, v in model.state_dict().items():
         torch.testing.assert_close(v, state[f"policy.{k}"])
     assert tokenizer.pad_token is not None and identity["fingerprint"] and identity["resolved"] == str(ckpt)
-    forbidden = run_eval(
-        f"model.name_or_path={ckpt}", "benchmarks=[synthetic]", "sampling.k=1", "sampling.max_new_tokens=4",
-        "limit=2", f"output_dir={tmp_path / 'out'}", f"cache_dir={tmp_path / 'cache'}", "progress=false",
-        "bootstrap_samples=10",
-    )  # fmt: skip
-    results = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert results["benchmarks"]["synthetic"]["n_samples"] == 2 and forbidden == []
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+    from r1lit_eval.cli import CONF_DIR, run
+
+    overrides = [f"model.name_or_path={ckpt}", "benchmarks=[synthetic]", "sampling.k=1", "sampling.max_new_tokens=4",
+                 "limit=2", f"output_dir={tmp_path / 'out'}", f"cache_dir={tmp_path / 'cache'}", "progress=false",
+                 "bootstrap_samples=10"]  # fmt: skip
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = OmegaConf.to_container(compose("eval", overrides=overrides), resolve=True)
+    results = run(cfg)
+    assert results["benchmarks"]["synthetic"]["n_samples"] == 2 and results["model"]["resolved"] == str(ckpt)
