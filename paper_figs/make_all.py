@@ -8,7 +8,7 @@ folder of eval results. Writes into OUT (default `DIR/paper_figs/`):
 - `fig2_heldout_accuracy.{png,pdf,csv}`: Figure 2, held-out pass@1 and cons@k over RL steps;
 - `fig3_response_length.{png,pdf,csv}`: Figure 3, mean response length per step (all / correct / incorrect);
 - `table_sweep.{md,tex,csv,json}`: the ablation table, when DIR holds more than one setting;
-- `table2_r1_zero.*`, `table5_distilled.*`, `table6_distill_vs_rl.*`: the paper's tables with our eval
+- `table2_r1_zero.*`, `table4_r1.*`, `table5_distilled.*`, `table6_distill_vs_rl.*`: the paper's tables with our eval
   rows, when eval results exist (`auto` picks them from the experiment name);
 - `index.md`: what was made, and the command that makes each file.
 """
@@ -24,12 +24,13 @@ from paper_figs.aggregate import group_runs
 from paper_figs.eval_tables import collect_eval_rows, make_eval_table, parse_labelled
 from paper_figs.fig2_heldout_accuracy import make_figure2
 from paper_figs.fig3_response_length import make_figure3
-from paper_figs.io import discover_runs
+from paper_figs.io import Run, discover_runs
 from paper_figs.table_sweep import make_sweep_table
 
 log = logging.getLogger(__name__)
 TABLES = {  # table key -> (file stem, script)
     "table2": ("table2_r1_zero", "paper_figs.table2_r1_zero"),
+    "table4_r1": ("table4_r1", "paper_figs.table4_r1"),
     "table5": ("table5_distilled", "paper_figs.table5_distilled"),
     "table6": ("table6_distill_vs_rl", "paper_figs.table6_distill_vs_rl"),
 }
@@ -40,9 +41,19 @@ def auto_tables(experiment: str | None) -> list[str]:
     name = (experiment or "").lower()
     if "distill_vs_rl" in name:
         return ["table6", "table5"]
-    if "distill" in name or "pipeline" in name:
+    if "distill" in name:
         return ["table5"]
+    if "pipeline" in name or "cold_start" in name:
+        return ["table2", "table4_r1"]  # R1-Zero (the first RL stage) and R1 (the last)
     return ["table2"]
+
+
+def experiment_name(root: Path, runs: Sequence[Run]) -> str | None:
+    """The experiment behind `root`: its runs' `experiment=` override, else the saved config's task name."""
+    for run in runs:
+        if run.overrides.get("experiment"):
+            return run.overrides["experiment"]
+    return Run.load(root).config_value("task_name") if (root / "config.yaml").is_file() else None
 
 
 def make_all(
@@ -61,14 +72,10 @@ def make_all(
         made[f"python -m paper_figs.fig3_response_length {root} --out {out}"] = make_figure3(root, out)
         if len(group_runs(runs)) > 1:
             made[f"python -m paper_figs.table_sweep {root} --out {out}"] = make_sweep_table(
-                root, out, f"Sweep {root.name}"
+                root, out, f"{root.name}: end-of-training numbers per setting"
             )
     if tables != "none" and (labelled or collect_eval_rows(root)):
-        keys = (
-            auto_tables(runs[0].overrides.get("experiment") if runs else None)
-            if tables == "auto"
-            else tables.split(",")
-        )
+        keys = auto_tables(experiment_name(root, runs)) if tables == "auto" else tables.split(",")
         extra = " ".join(f"--eval {label}={d}" for label, d in labelled)
         for key in keys:
             stem, script = TABLES[key]

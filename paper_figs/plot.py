@@ -77,6 +77,8 @@ def finish_axes(ax: Any, percent: bool = False) -> None:
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if ax.has_data() and ax.dataLim.x1 - ax.dataLim.x0 < 1:  # a single step: show a step either side
+        ax.set_xlim(ax.dataLim.x0 - 1, ax.dataLim.x1 + 1)
     top = 1.08 * ax.dataLim.y1 if ax.has_data() else 0.0  # headroom: a line at the maximum stays visible
     floor = 10.0 if percent else 1.0  # an all-zero plot still gets a readable scale
     top = max(top, floor) if top > floor / 100 else floor

@@ -67,6 +67,7 @@ def sweep_table(runs: Sequence[Run], title: str, tail: int = 5) -> tuple[Table, 
         (label, len(group), {h: mean_std([fn(r) for r in group]) for h, (fn, _, _) in cols.items()})
         for label, group in group_runs(runs)
     ]
+    stats = [row for row in stats if any(st.n for st in row[2].values())]  # e.g. a pipeline's SFT stages
     headers = [h for h in cols if any(st[h].n for _, _, st in stats)]
     body = [
         [label, str(n)] + [st[h].format(cols[h][1], cols[h][2]) for h in headers] for label, n, st in stats

@@ -291,3 +291,13 @@ def test_sweep_of_pipelines_groups_stages_and_eval_rows_over_seeds(tmp_path: Pat
     rows = collect_eval_rows(tmp_path)
     assert [(label, len(res)) for label, res in rows] == [("base", 2), ("r1_zero", 2), ("cold_start_sft", 2)]
     assert mean_std([r.benchmarks["synthetic"]["pass@1"] for r in rows[2][1]]).mean == pytest.approx(0.55)
+    from paper_figs.make_all import make_all
+
+    made = {p.name for paths in make_all(tmp_path, tmp_path / "figs").values() for p in paths}
+    assert {"table2_r1_zero.md", "table4_r1.md", "fig3_response_length.png"} <= made  # a pipeline's tables
+    md = (tmp_path / "figs" / "table4_r1.md").read_text()
+    assert (
+        md.index("| DeepSeek-R1 (paper) |")
+        < md.index("| base (ours, n=2) |")
+        < md.index("| cold_start_sft (ours, n=2) |")
+    )
