@@ -9,7 +9,8 @@ and safe on any input (every scan is linear in the text). One extractor per answ
 - ``last_number``: the last number in the text (the Qwen2.5-Math harness fallback; off by default);
 - choice letters (GPQA) and fenced code blocks.
 
-``extract_answer(text, kind, strategies)`` tries the strategies in order and returns the first hit.
+``extract_answer(text, kind, strategies)`` tries the strategies in order and returns the first hit
+(except that a "final answer is ..." statement after the last box beats that box).
 If the completion closes a ``<think>`` block, only the text after the last ``</think>`` is searched:
 an answer boxed while thinking is not the model's final answer.
 """
@@ -34,9 +35,10 @@ _BOX_JOINER_RE = re.compile(
 )
 _WORD_RE = re.compile(r"(?<!\\)\b[A-Za-z]+")  # words, not LaTeX command names
 _MAX_JOIN_GAP = 80
-_ANSWER_TAG_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+_ANSWER_TAG_RE = re.compile(r"<(/?)answer>", re.IGNORECASE)
 _FINAL_ANSWER_RE = re.compile(r"final answer(?:\s+is)?\s*[:：]?", re.IGNORECASE)
-_HOPE_RE = re.compile(r"\s*I hope it is correct\.?.*$", re.IGNORECASE | re.DOTALL)
+_HOPE_RE = re.compile(r"I hope it is correct", re.IGNORECASE)
+_QUOTED_RE = re.compile(r'^\\?["“](.*?)\\?["”]$', re.DOTALL)
 _NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
 _MAX_BOX_CANDIDATES = 64  # bounds the work on texts with thousands of unclosed boxes
 
@@ -120,9 +122,17 @@ def _joins(gap: str) -> bool:
 
 def answer_tag(text: str) -> str | None:
     """Content of the last ``<answer>...</answer>``; a box inside it wins over the surrounding words."""
-    matches = _ANSWER_TAG_RE.findall(text)
-    for content in reversed(matches):
-        content = content.strip()
+    # One pass over the tags, pairing each </answer> with the nearest <answer> before it. (A lazy
+    # ``<answer>(.*?)</answer>`` regex is quadratic on text with many unclosed tags.)
+    pairs, open_end = [], None
+    for tag in _ANSWER_TAG_RE.finditer(text):
+        if not tag.group(1):
+            open_end = tag.end()
+        elif open_end is not None:
+            pairs.append((open_end, tag.start()))
+            open_end = None
+    for start, end in reversed(pairs):
+        content = text[start:end].strip()
         if content:
             return last_boxed(content) or content
     return None
@@ -134,17 +144,23 @@ def final_answer(text: str) -> str | None:
     Handles "Final Answer: The final answer is $x$. I hope it is correct." and
     "Final Answer: The largest $n$ is 34." (the part after the last " is ").
     """
-    last = None
-    for last in _FINAL_ANSWER_RE.finditer(text):  # noqa: B007 - we want the last match
-        pass
+    last = _last_final_marker(text)
     if last is None:
         return None
     rest = text[last.end() :].lstrip()
     rest = rest.split("\n", 1)[0] if rest else rest
-    rest = _HOPE_RE.sub("", rest)
+    hope = _HOPE_RE.search(rest)
+    rest = rest[: hope.start()] if hope else rest
     if " is " in rest and not last.group().lower().rstrip(": ").endswith("is"):
         rest = rest.rsplit(" is ", 1)[1]
     return _strip_answer(rest) or None
+
+
+def _last_final_marker(text: str) -> re.Match | None:
+    last = None
+    for last in _FINAL_ANSWER_RE.finditer(text):  # noqa: B007 - we want the last match
+        pass
+    return last
 
 
 def last_number(text: str) -> str | None:
@@ -154,12 +170,18 @@ def last_number(text: str) -> str | None:
 
 
 def _strip_answer(ans: str) -> str:
-    """Drop wrappers around an extracted answer: ``**``, ``$``, ``\\(\\)``, ``\\[\\]``, final punctuation."""
+    """Drop wrappers around an extracted answer: ``**``, ``$``, ``\\(\\)``, ``\\[\\]``, quotes, final punctuation."""
     ans = ans.strip()
     for _ in range(3):
         before = ans
         ans = ans.strip().strip("*").strip()
-        ans = re.sub(r"^\\[(\[]\s*|\s*\\[)\]]$", "", ans)
+        quoted = _QUOTED_RE.match(ans)  # 'the final answer is \"$12$ and $13$\"'
+        if quoted:
+            ans = quoted.group(1)
+        if ans[:2] in ("\\(", "\\["):  # string tests, not a regex: r"\s*\\\)$" is quadratic on spaces
+            ans = ans[2:].lstrip()
+        if ans[-2:] in ("\\)", "\\]"):
+            ans = ans[:-2].rstrip()
         ans = ans.rstrip(".").strip()
         if len(ans) >= 2 and ans.startswith("$") and ans.endswith("$"):
             ans = ans.strip("$").strip()
@@ -183,9 +205,16 @@ STRATEGIES: dict[str, Callable[[str], str | None]] = {
 
 
 def extract_math(text: str, strategies: Sequence[str] = MATH_STRATEGIES) -> str | None:
-    """Try ``strategies`` (names in ``STRATEGIES``) in order on ``text``; the first hit wins."""
+    """Try ``strategies`` (names in ``STRATEGIES``) in order on ``text``; the first hit wins.
+
+    One exception: when "boxed" comes before "final_answer" in ``strategies`` and a "final answer
+    is ..." statement follows the last box, that statement wins. Minerva-style completions box
+    intermediate results and then state "Final Answer: The final answer is $10,455$."
+    """
     for name in strategies:
         found = STRATEGIES[name](text)
+        if found and name == "boxed" and "final_answer" in strategies[strategies.index(name) :]:
+            found = _later_final_answer(text) or found
         if found:
             found = _strip_answer(found)
             if found:
@@ -193,11 +222,21 @@ def extract_math(text: str, strategies: Sequence[str] = MATH_STRATEGIES) -> str 
     return None
 
 
+def _later_final_answer(text: str) -> str | None:
+    """The "final answer is ..." statement when it comes after the last box (see ``extract_math``)."""
+    marker = _last_final_marker(text)
+    spans = boxed_spans(text)
+    if marker is None or not spans or marker.start() < spans[-1][1]:
+        return None
+    return final_answer(text)
+
+
 _CHOICE_PATTERNS = [
     # "Answer: C", "the answer is (C)", "**Answer:** C", "correct answer is C."
-    r"answer\s*(?:is|:)?\s*[:：]?\s*\**\s*\(?\s*([{L}])\s*\)?(?![A-Za-z])",
+    # Possessive quantifiers (*+): adjacent \s* would backtrack polynomially on long runs of spaces.
+    r"answer\s*+(?:is|:)?\s*+[:：]?\s*+\**\s*+\(?\s*+([{L}])\s*+\)?(?![A-Za-z])",
     r"\(([{L}])\)",  # a lone "(C)"
-    r"^\s*\**\(?([{L}])\)?[.:)*]*\s*$",  # a line that is just "C" / "C." / "(C)"
+    r"^[ \t]*+\**+\(?([{L}])\)?[.:)*]*+[ \t\r]*+$",  # a line that is just "C" / "C." / "(C)"
 ]
 
 
@@ -216,14 +255,31 @@ def extract_choice(text: str, letters: str = CHOICE_LETTERS) -> str | None:
     return None
 
 
-_FENCE_RE = re.compile(r"```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)```", re.DOTALL)
+_FENCE_LANG_RE = re.compile(r"[ \t]*([\w+#.-]*)")
 _LANG_ALIASES = {"python": {"python", "py", "python3"}, "cpp": {"cpp", "c++", "cc"}}
+
+
+def fenced_blocks(text: str) -> list[tuple[str, str]]:
+    """Every fenced block as ``(language, body)``: a ``` line opens one, the next ``` closes it.
+
+    Plain ``str.find`` scanning, linear in the text (a lazy-regex version is cubic on "```" * n).
+    """
+    blocks, pos = [], 0
+    while True:
+        start = text.find("```", pos)
+        newline = text.find("\n", start + 3) if start >= 0 else -1
+        end = text.find("```", newline + 1) if newline >= 0 else -1
+        if end < 0:
+            return blocks
+        lang = _FENCE_LANG_RE.match(text, start + 3, newline).group(1)
+        blocks.append((lang, text[newline + 1 : end]))
+        pos = end + 3
 
 
 def extract_code(text: str, language: str = "python") -> str | None:
     """The last fenced code block in ``language`` (aliases such as ``py`` count); else the last unlabelled one."""
     wanted = _LANG_ALIASES.get(language.lower(), {language.lower()})
-    blocks = _FENCE_RE.findall(text)
+    blocks = fenced_blocks(text)
     for lang, body in reversed(blocks):
         if lang.lower() in wanted:
             return body.rstrip() + "\n"

@@ -88,12 +88,50 @@ def test_final_answer(text: str, expected: str | None) -> None:
 
 
 def test_default_order_boxed_then_tag_then_final_answer() -> None:
-    both = r"<answer>3</answer> and \boxed{4}. The final answer is 5"
+    both = "<answer>3</answer> The final answer is 5.\nOn reflection \\boxed{4}."
     assert extract_answer(both) == "4"
     assert extract_answer("<answer>3</answer> The final answer is 5") == "3"
     assert extract_answer("The final answer is 5") == "5"
     assert extract_answer(both, strategies=("final_answer", "boxed")) == "5"
     assert extract_answer(both, strategies=("answer_tag",)) == "3"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Minerva style: intermediate results boxed, then the stated final answer (Math-Verify case).
+        (
+            r"so \boxed{200}, then \boxed{255}. Final Answer: The final answer is $10,455$. I hope it is correct.",
+            "10,455",
+        ),
+        (r"Final Answer: The final answer is $\boxed{7}$.", "7"),  # the statement holds the box
+        ("\\boxed{7}\n\n**Final Answer**", "7"),  # an empty statement after the box
+        ("**Final Answer**\n\\boxed{7}", "7"),
+    ],
+)
+def test_a_final_answer_statement_after_the_last_box_wins(text: str, expected: str) -> None:
+    assert extract_answer(text) == expected
+    assert extract_answer(text, strategies=("boxed",)) != "10,455"  # only when final_answer is enabled
+
+
+@pytest.mark.parametrize(
+    ("wrapped", "expected"),
+    [
+        ('the final answer is \\"$12 $ and $13 $\\".', "12 $ and $13"),
+        ("the final answer is “x+1”", "x+1"),
+        (r"the final answer is \( \frac{1}{2} \)", r"\frac{1}{2}"),
+        (r"the final answer is \[ 3 \]", "3"),
+        ("the final answer is **5**.", "5"),
+    ],
+)
+def test_wrappers_around_a_stated_answer_are_dropped(wrapped: str, expected: str) -> None:
+    assert extract_answer(wrapped) == expected
+
+
+def test_answer_tags_pair_each_close_with_the_nearest_open() -> None:
+    assert answer_tag("<answer>a<answer>b</answer>") == "b"
+    assert answer_tag("<answer>1</answer> junk </answer>") == "1"
+    assert answer_tag("<ANSWER> 3 </Answer>") == "3"
 
 
 def test_last_number_is_opt_in() -> None:
@@ -190,6 +228,11 @@ def test_bad_inputs_give_none() -> None:
         "final answer is " * 50_000,
         "<answer>" * 100_000,
         "(A) " * 200_000,
+        "```" * 300_000,  # fence openers without a newline
+        "answer" + " " * 1_000_000,  # long whitespace after a choice marker
+        "\n" * 1_000_000,
+        r"final answer is \(" + " " * 1_000_000 + "x",
+        "\\boxed{1" + " " * 1_000_000 + r"\)}",
     ],
 )
 def test_extraction_is_fast_on_pathological_text(text: str) -> None:
