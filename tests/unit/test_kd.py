@@ -129,3 +129,21 @@ def test_matches_trl_generalized_jsd_loss(beta: float, temperature: float) -> No
     if named:  # TRL's beta = 0 / 1 are our forward / reverse KL
         same = kd_divergence(student, teacher, mask, divergence=named, temperature=temperature)
         torch.testing.assert_close(same, trl, atol=ATOL, rtol=0)
+
+
+def word_tokenizer(words: list[str]):  # noqa: ANN201
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(["<unk>", *words])}, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>")
+
+
+def test_teacher_and_student_must_share_a_tokenizer() -> None:
+    from r1lit.modules.distill import check_same_tokenizer
+
+    check_same_tokenizer(word_tokenizer(["a", "b"]), word_tokenizer(["a", "b"]), "student", "teacher")
+    with pytest.raises(ValueError, match="do not share a tokenizer") as err:
+        check_same_tokenizer(word_tokenizer(["a", "b"]), word_tokenizer(["a", "c"]), "student", "teacher")
+    assert "'b'" in str(err.value) and "'c'" in str(err.value) and "stage=sft" in str(err.value)
