@@ -81,6 +81,10 @@ def validate(cfg: dict[str, Any]) -> None:
         cfg["limit"] is None or cfg["limit"] >= 1, f"limit={cfg['limit']!r}: expected an int >= 1 or null"
     )
     _require(cfg["batch_size"] >= 1, f"batch_size={cfg['batch_size']!r}: expected >= 1")
+    _require(
+        cfg["grade_workers"] is None or cfg["grade_workers"] >= 1,
+        f"grade_workers={cfg['grade_workers']!r}: expected an int >= 1 or null (one per CPU core)",
+    )
     shard = cfg["shard"]
     _require(shard["count"] >= 1, f"shard.count={shard['count']!r}: expected >= 1")
     _require(shard["index"] is None or 0 <= shard["index"] < shard["count"],
@@ -189,7 +193,7 @@ def benchmark_options(cfg: dict[str, Any], name: str, shard_index: int) -> Any:
         k=over["k"] if over["k"] is not None else bench["k"], params=params, batch_size=cfg["batch_size"],
         response_prefix="<think>\n" if cfg["force_think"] else "", limit=cfg["limit"], shard_index=shard_index,
         shard_count=cfg["shard"]["count"], progress=cfg["progress"], bootstrap_samples=cfg["bootstrap_samples"],
-        seed=cfg["seed"],
+        seed=cfg["seed"], grade_workers=cfg["grade_workers"] or os.cpu_count() or 1,
     )  # fmt: skip
 
 

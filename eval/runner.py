@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from r1lit_eval.benchmarks.base import Benchmark, Problem
+from r1lit_eval.benchmarks.base import Benchmark, Problem, SampleGrade
 from r1lit_eval.cache import GenerationCache, prompt_key
 from r1lit_eval.metrics import summarize
 
@@ -43,10 +43,13 @@ class RunOptions:
     progress: bool = True
     bootstrap_samples: int = 1000
     seed: int = 0  # for the bootstrap
+    grade_workers: int = 1  # threads grading samples at once (code samples run in their own processes)
 
     def __post_init__(self) -> None:
         if self.k < 1:
             raise ValueError(f"k (samples per problem) must be >= 1, got {self.k}")
+        if self.grade_workers < 1:
+            raise ValueError(f"grade_workers must be >= 1, got {self.grade_workers}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if not 0 <= self.shard_index < self.shard_count:
@@ -141,30 +144,43 @@ def grade_samples(
     name: str, bench: Benchmark, problems: list[Problem], prompts: list[Prompt], keys: list[str],
     cache: GenerationCache, opts: RunOptions,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """One per-sample record (the per-sample JSONL row) for each of the k samples of each problem."""
+    """One per-sample record (the per-sample JSONL row) for each of the k samples of each problem.
+
+    Samples are graded by `opts.grade_workers` threads: a code sample spends its time in its own
+    sandboxed process and a hard math answer in a grader worker process, so threads run them in parallel.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from tqdm.auto import tqdm
 
+    jobs = [(i, idx) for i in range(len(problems)) for idx in range(opts.k)]
+    gens = {}
+    for i, idx in jobs:
+        gens[i, idx] = cache.get(keys[i], idx)
+        if gens[i, idx] is None:
+            raise RuntimeError(
+                f"{name}: sample {idx} of {problems[i].id} missing from the cache after generation"
+            )
+
+    def one(job: tuple[int, int]) -> SampleGrade:
+        return bench.grade(problems[job[0]], opts.response_prefix + gens[job]["text"])
+
+    bar = tqdm(total=len(jobs), desc=f"{name} grade", unit="sample", disable=not opts.progress)
+    with bar, ThreadPoolExecutor(max_workers=opts.grade_workers) as pool:
+        verdicts = []
+        for verdict in pool.map(one, jobs):  # in job order
+            verdicts.append(verdict)
+            bar.update(1)
     rows = []
-    for problem, prompt, key in tqdm(
-        list(zip(problems, prompts, keys, strict=True)),
-        desc=f"{name} grade",
-        unit="problem",
-        disable=not opts.progress,
-    ):
-        for idx in range(opts.k):
-            gen = cache.get(key, idx)
-            if gen is None:
-                raise RuntimeError(
-                    f"{name}: sample {idx} of {problem.id} missing from the cache after generation"
-                )
-            verdict = bench.grade(problem, opts.response_prefix + gen["text"])
-            rows.append({
-                "benchmark": name, "problem_id": problem.id, "sample_idx": idx, "kind": problem.kind,
-                "prompt": prompt, "response_prefix": opts.response_prefix, "completion": gen["text"],
-                "gold": problem.gold, "pred": verdict.pred, "correct": verdict.correct, "status": verdict.status,
-                "detail": verdict.detail, "finish_reason": gen["finish_reason"], "n_tokens": gen["n_tokens"],
-                "n_prompt_tokens": gen["n_prompt_tokens"],
-            })  # fmt: skip
+    for (i, idx), verdict in zip(jobs, verdicts, strict=True):
+        problem, gen = problems[i], gens[i, idx]
+        rows.append({
+            "benchmark": name, "problem_id": problem.id, "sample_idx": idx, "kind": problem.kind,
+            "prompt": prompts[i], "response_prefix": opts.response_prefix, "completion": gen["text"],
+            "gold": problem.gold, "pred": verdict.pred, "correct": verdict.correct, "status": verdict.status,
+            "detail": verdict.detail, "finish_reason": gen["finish_reason"], "n_tokens": gen["n_tokens"],
+            "n_prompt_tokens": gen["n_prompt_tokens"],
+        })  # fmt: skip
     return rows
 
 

@@ -40,6 +40,7 @@ def test_defaults_run_the_synthetic_set_on_the_tiny_model(tmp_path: Path) -> Non
         ("mode=eval", r"mode='eval': expected one of"),
         ("sampling.top_p=1.5", r"sampling.top_p=1.5"),
         ("sampling.k=0", r"sampling.k=0"),
+        ("grade_workers=0", r"grade_workers=0: expected an int >= 1 or null"),
         ("shard.index=3", r"shard.index=3: expected null or 0 <= index < shard.count=1"),
         ("report.reference_tables=[table7]", r"unknown table 'table7'"),
         ("+benchmark.aime24.loader.splt=test", r"benchmark.aime24.loader has unknown keys \['splt'\]"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -182,3 +184,36 @@ def test_bad_options() -> None:
         opts(shard_index=2, shard_count=2)
     with pytest.raises(ValueError, match="k"):
         opts(k=0)
+    with pytest.raises(ValueError, match="grade_workers"):
+        opts(grade_workers=0)
+
+
+class SlowBench(ToyBench):
+    """ToyBench whose grading takes 0.2 s of waiting (like a sandboxed program), recording overlaps."""
+
+    def __init__(self, n: int = 6) -> None:
+        super().__init__(n)
+        self.active, self.most = 0, 0
+        self.lock = threading.Lock()
+
+    def grade(self, problem: Problem, completion: str) -> SampleGrade:
+        with self.lock:
+            self.active += 1
+            self.most = max(self.most, self.active)
+        time.sleep(0.2)
+        with self.lock:
+            self.active -= 1
+        return super().grade(problem, completion)
+
+
+def test_parallel_grading_overlaps_and_keeps_the_order(tmp_path: Path) -> None:
+    serial = run_benchmark("toy", ToyBench(3), ScriptedGenerator(answer_even_samples),
+                           GenerationCache(tmp_path / "c"), opts(k=2), tmp_path / "serial")  # fmt: skip
+    bench = SlowBench(3)
+    start = time.perf_counter()
+    parallel = run_benchmark("toy", bench, ScriptedGenerator(answer_even_samples),
+                             GenerationCache(tmp_path / "c"), opts(k=2, grade_workers=3), tmp_path / "par")  # fmt: skip
+    assert bench.most == 3 and time.perf_counter() - start < 6 * 0.2  # 6 samples, 3 at a time
+    par_rows = read_jsonl(tmp_path / "par" / "samples" / "toy.jsonl")
+    assert par_rows == read_jsonl(tmp_path / "serial" / "samples" / "toy.jsonl")
+    assert parallel["pass@1"] == serial["pass@1"] == 0.5
