@@ -72,6 +72,19 @@ def sampling_from_gen_kwargs(
     return params, until
 
 
+def available_device(device: str | None) -> str:
+    """`device`, or "cpu" when it names CUDA on a machine without it (lm-eval's CLI passes "cuda" by default)."""
+    if not device:
+        return "cpu"
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            log.warning("device=%s requested but CUDA is not available: running on the CPU", device)
+            return "cpu"
+    return device
+
+
 @register_model("r1lit")
 class R1LitLM(LM):
     """lm-eval `LM` whose generate_until runs through an r1lit `Generator`.
@@ -121,7 +134,7 @@ class R1LitLM(LM):
             return build_generator(
                 "vllm", resolve_model_path(self.pretrained), None, max_batch_size=max_batch_size
             )
-        model = load_causal_lm(self.pretrained, revision, dtype, device)
+        model = load_causal_lm(self.pretrained, revision, dtype, available_device(device))
         self.tokenizer = load_tokenizer(self.pretrained, revision)
         return build_generator(backend, model, self.tokenizer, max_batch_size=max_batch_size)
 

@@ -116,3 +116,11 @@ def test_a_local_lm_eval_task_runs_through_our_generator(
     assert out["results"]["r1lit_toy_qa"]["exact_match,none"] == pytest.approx(2 / 3)
     assert sum(len(prompts) for prompts, _ in gen.calls) == 3 and all(p.n == 2 for _, p in gen.calls)
     assert os.environ["HF_DATASETS_OFFLINE"] == "1"
+
+
+def test_cuda_request_falls_back_to_cpu_without_cuda() -> None:
+    import torch
+    from r1lit_eval.lm_eval_bridge import available_device
+
+    assert available_device(None) == "cpu" and available_device("cpu") == "cpu"
+    assert available_device("cuda:0") == ("cuda:0" if torch.cuda.is_available() else "cpu")
