@@ -166,8 +166,12 @@ def load_model(model_cfg: dict[str, Any], backend: str) -> tuple[Any, Any, dict[
         return None, None, identity | {"resolved": None, "fingerprint": "scripted"}
     path = resolve_checkpoint(resolve_model_path(name))
     identity |= {"resolved": path, "fingerprint": model_fingerprint(path)}
-    if backend == "vllm":
-        return path, None, identity
+    if backend == "vllm":  # vLLM loads the weights itself; the tokenizer renders forced-prefix prompts
+        if path.endswith(".ckpt"):
+            raise EvalConfigError(
+                f"backend=vllm needs an HF model folder, not {path}; use backend=hf for .ckpt"
+            )
+        return path, load_tokenizer(path, revision), identity
     if path.endswith(".ckpt"):
         model, tokenizer = load_lightning_checkpoint(path, model_cfg["dtype"], model_cfg["device"])
     else:
