@@ -33,7 +33,9 @@ _COMMAND_RE = re.compile(r"\\[A-Za-z]+")
 _TEXT_GROUP_RE = re.compile(
     r"\\(?:text|textbf|textit|textnormal|mbox|mathrm|mathbf|operatorname)\s*\{[^{}]*\}"
 )
-_PROSE_RE = re.compile(r"[A-Za-z]{2,}[\s,]+[A-Za-z]{2,}[\s,]+[A-Za-z]{2,}")
+# Words start after a non-letter and are matched possessively: without that, a long run of letters
+# makes the regex quadratic (20k letters took seconds).
+_PROSE_RE = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,}+[\s,]++[A-Za-z]{2,}+[\s,]++[A-Za-z]{2,}")
 _THIN_SPACE_RE = re.compile(r"\\!\s*")  # "11,\! 111" is one number
 _MAX_PLAIN_DIGITS = 4000  # int() refuses longer strings (CPython's int_max_str_digits)
 
