@@ -123,3 +123,19 @@ def test_shard_count_alone_launches_the_shard_processes_and_merges(tmp_path: Pat
     ]
     caches = sorted(p.name for p in (tmp_path / "cache").rglob("gen-*.jsonl"))
     assert caches == ["gen-s0of2.jsonl", "gen-s1of2.jsonl"]  # each process wrote its own cache file
+
+
+def test_no_harness_module_imports_lightning_or_training_code() -> None:
+    code = (
+        "import importlib, pkgutil, sys, r1lit_eval\n"
+        "names = [m.name for m in pkgutil.walk_packages(r1lit_eval.__path__, 'r1lit_eval.')]\n"
+        "for name in names: importlib.import_module(name)\n"
+        "print(len(names))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('lightning', 'pytorch_lightning')"
+        " or m.startswith(('r1lit.modules', 'r1lit.callbacks', 'r1lit.cli.train', 'r1lit.data.'))"
+        " and m != 'r1lit.data.templates'))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    count, forbidden = proc.stdout.strip().splitlines()[-2:]
+    assert int(count) >= 15 and forbidden == "[]"  # every module (cli, runner, lm_eval_bridge, ...) imported
