@@ -279,7 +279,8 @@ def dispatch(cfg: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     if cfg["mode"] == "rescore":
         from r1lit_eval.rescore import rescore_run
 
-        results = rescore_run(out, n_boot=cfg["bootstrap_samples"], seed=cfg["seed"])
+        workers = cfg["grade_workers"] or os.cpu_count() or 1
+        results = rescore_run(out, n_boot=cfg["bootstrap_samples"], seed=cfg["seed"], workers=workers)
         report(results, cfg, out / "rescored")
         return results
     if cfg["mode"] == "run":

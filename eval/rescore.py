@@ -96,41 +96,37 @@ def rescore_external(
 
 
 def _regrade_benchmark(name: str, bench_cfg: dict[str, Any] | None, rows: list[dict[str, Any]],
-                       problems: dict[str, dict[str, Any]]) -> int:  # fmt: skip
-    """Regrade one benchmark's rows in place with its own `grade`; returns how many verdicts changed."""
+                       problems: dict[str, dict[str, Any]], workers: int = 1) -> int:  # fmt: skip
+    """Regrade one benchmark's rows in place with its own `grade` (`workers` threads); returns how many verdicts changed."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from r1lit_eval.benchmarks.registry import build_benchmark
 
     bench = build_benchmark(name, bench_cfg["loader"]) if bench_cfg else None  # constructing loads no data
-    changed = 0
-    for row in rows:
+
+    def regrade(row: dict[str, Any]) -> dict[str, Any]:
         p = problems.get(str(row["problem_id"]), {"gold": row["gold"], "kind": row["kind"], "meta": {}})
-        problem = Problem(
-            id=str(row["problem_id"]),
-            prompt=row.get("prompt", ""),
-            gold=p["gold"],
-            kind=p["kind"],
-            meta=p["meta"],
-        )
+        problem = Problem(id=str(row["problem_id"]), prompt=row.get("prompt", ""), gold=p["gold"], kind=p["kind"],
+                          meta=p["meta"])  # fmt: skip
         text = (row.get("response_prefix") or "") + row["completion"]
         if bench is not None:
-            verdict = bench.grade(problem, text)
-            new = {
-                "pred": verdict.pred,
-                "correct": verdict.correct,
-                "status": verdict.status,
-                "detail": verdict.detail,
-            }
-        else:
-            from r1lit.grading import grade
+            v = bench.grade(problem, text)
+            return {"pred": v.pred, "correct": v.correct, "status": v.status, "detail": v.detail}
+        from r1lit.grading import grade
 
-            v = grade(text, problem.gold, kind=problem.kind)
-            new = {"pred": v.pred, "correct": v.correct, "status": v.status}
-        changed += new["correct"] != row["correct"]
-        row.update(new)
+        v = grade(text, problem.gold, kind=problem.kind)
+        return {"pred": v.pred, "correct": v.correct, "status": v.status}
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        new = list(pool.map(regrade, rows))
+    changed = 0
+    for row, verdict in zip(rows, new, strict=True):
+        changed += verdict["correct"] != row["correct"]
+        row.update(verdict)
     return changed
 
 
-def rescore_run(out_dir: str | Path, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+def rescore_run(out_dir: str | Path, n_boot: int = 1000, seed: int = 0, workers: int = 1) -> dict[str, Any]:
     """Regrade a finished run's samples; write `<out_dir>/rescored/{samples/,results.json}` and return the results."""
     out = Path(out_dir)
     results_path = out / "results.json"
@@ -143,7 +139,7 @@ def rescore_run(out_dir: str | Path, n_boot: int = 1000, seed: int = 0) -> dict[
         problems = (
             {str(p["problem_id"]): p for p in read_jsonl(problems_file)} if problems_file.is_file() else {}
         )
-        changed = _regrade_benchmark(name, summary.get("config"), rows, problems)
+        changed = _regrade_benchmark(name, summary.get("config"), rows, problems, workers)
         write_jsonl(out / "rescored" / "samples" / f"{name}.jsonl", rows)
         before = summary.get("pass@1")
         summary.update(summarize(rows, summary["k"], n_boot=n_boot, seed=seed))

@@ -43,7 +43,16 @@ def test_rescore_run_regrades_with_the_current_grader(tmp_path: Path) -> None:
     row = {"benchmark": "aime24", "problem_id": "p", "sample_idx": 0, "kind": "int", "prompt": "Q",
            "response_prefix": "", "completion": "\\boxed{025}", "gold": "25", "pred": "025", "correct": False,
            "status": "incorrect", "detail": {}, "finish_reason": "stop", "n_tokens": 3, "n_prompt_tokens": 1}  # fmt: skip
-    write_jsonl(out / "samples" / "aime24.jsonl", [row])  # saved by an older grader that got it wrong
+    wrong = row | {
+        "sample_idx": 1,
+        "completion": "\\boxed{26}",
+        "pred": "26",
+        "correct": True,
+        "status": "correct",
+    }
+    write_jsonl(
+        out / "samples" / "aime24.jsonl", [row, wrong]
+    )  # saved by an older grader that got both wrong
     write_jsonl(
         out / "samples" / "aime24.problems.jsonl",
         [{"problem_id": "p", "gold": "25", "kind": "int", "meta": {}}],
@@ -51,11 +60,15 @@ def test_rescore_run_regrades_with_the_current_grader(tmp_path: Path) -> None:
     config = {
         "loader": {"fields": {"question": "problem", "answer": "answer"}, "instruction": "", "kind": "int"}
     }
-    save_results({"model": {}, "benchmarks": {"aime24": {"k": 1, "pass@1": 0.0, "config": config}}}, out)
-    results = rescore_run(out, n_boot=20)
+    save_results({"model": {}, "benchmarks": {"aime24": {"k": 2, "pass@1": 0.5, "config": config}}}, out)
+    results = rescore_run(out, n_boot=20, workers=2)
     s = results["benchmarks"]["aime24"]
-    assert s["pass@1"] == 1.0 and s["rescore"] == {"changed_verdicts": 1, "pass@1_before": 0.0}
-    assert read_jsonl(out / "rescored" / "samples" / "aime24.jsonl")[0]["correct"] is True
+    assert s["pass@1"] == 0.5 and s["rescore"] == {"changed_verdicts": 2, "pass@1_before": 0.5}
+    rescored = read_jsonl(out / "rescored" / "samples" / "aime24.jsonl")
+    assert [(r["sample_idx"], r["correct"], r["pred"]) for r in rescored] == [
+        (0, True, "25"),
+        (1, False, "26"),
+    ]
     assert (
-        json.loads((out / "results.json").read_text())["benchmarks"]["aime24"]["pass@1"] == 0.0
+        json.loads((out / "results.json").read_text())["benchmarks"]["aime24"]["pass@1"] == 0.5
     )  # untouched
