@@ -35,6 +35,11 @@ logger = logging.getLogger(__name__)
 
 STATUSES = ("correct", "incorrect", "no_answer", "bad_gold", "timeout", "error")
 KINDS = ("math", "int", "choice")
+# Longer answers are not sent to math-verify: the longest MATH-500 gold has 53 characters, and a
+# megabyte-long box (degenerate repetition) would only burn the full timeout in the worker. Raw texts,
+# in which math-verify looks for the answer itself (is_equivalent on free text), get more room.
+MAX_ANSWER_CHARS = 2_000
+MAX_RAW_CHARS = 50_000
 
 
 @dataclass(frozen=True)
@@ -66,11 +71,16 @@ def _bounded_check(
 ) -> str:
     """Compare two ``(answer, extracted)`` pairs: the fast path, else ``equivalence.check`` in a worker.
 
-    Returns a status string; "timeout" or "error" when the worker had to be killed or failed.
+    Returns a status string; "timeout" or "error" when the worker had to be killed or failed. A side
+    longer than ``MAX_ANSWER_CHARS`` (raw text: ``MAX_RAW_CHARS``) counts as unparseable (gold: "bad_gold", prediction: "incorrect").
     """
     quick = quick_equal(pred[0], gold[0], float_rounding)
     if quick is not None:
         return "correct" if quick else "incorrect"
+    if _too_long(*gold):
+        return "bad_gold"
+    if _too_long(*pred):
+        return "incorrect"
     args = (to_mv_input(*pred), to_mv_input(*gold), float_rounding, strict, set_rel)
     try:
         return call_bounded(equivalence.check, *args, timeout_s=timeout_s)
@@ -80,6 +90,10 @@ def _bounded_check(
     except WorkerError as e:
         logger.warning("grading failed: %s (pred %.80r, gold %.80r)", e, pred[0], gold[0])
         return "error"
+
+
+def _too_long(answer: str, extracted: bool) -> bool:
+    return len(answer) > (MAX_ANSWER_CHARS if extracted else MAX_RAW_CHARS)
 
 
 def _as_answer(text: str) -> tuple[str, bool]:

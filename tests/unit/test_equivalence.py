@@ -123,6 +123,15 @@ def test_math_kind_also_ignores_leading_zeros() -> None:
     assert is_equivalent("025", r"\boxed{25}")
 
 
+def test_overlong_answers_are_not_sent_to_math_verify() -> None:
+    long_sum = "+".join(["1"] * 1500)  # 2,999 characters
+    assert grade(rf"\boxed{{{long_sum}}}", "1500").status == "incorrect"
+    assert grade(r"\boxed{1500}", rf"\boxed{{{long_sum}}}").status == "bad_gold"
+    assert (
+        grade(rf"\boxed{{{long_sum}}}", rf"\boxed{{{long_sum}}}").status == "correct"
+    )  # identical: fast path
+
+
 def test_is_equivalent_for_clustering() -> None:
     assert is_equivalent(r"\frac{1}{2}", "0.5")
     assert is_equivalent(r"\boxed{x^2+2x+1}", "(x+1)^2")
