@@ -193,5 +193,6 @@ def group_runs(runs: Sequence[Run], default_label: str | None = None) -> list[tu
         default_label = runs[0].overrides.get("experiment") or runs[0].name
     groups = group_settings([r.overrides for r in runs], default_label)
     return sorted(
-        ((label, [runs[i] for i in idx]) for label, idx in groups), key=lambda g: sort_key_numeric(g[0])
+        ((label, [runs[i] for i in idx]) for label, idx in groups),
+        key=lambda g: (min(r.order for r in g[1]), sort_key_numeric(g[0])),  # pipeline stages in run order
     )

@@ -111,6 +111,7 @@ class Run:
     path: Path
     overrides: dict[str, str] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+    order: int = 0  # a pipeline stage's position in its pipeline (figures and tables keep that order)
 
     @classmethod
     def load(cls, path: str | Path) -> Run:
@@ -198,6 +199,8 @@ def _inherit_overrides(run: Run, root: Path) -> Run:
             outer = Run.load(parent)
             stage = str(run.path.relative_to(parent))
             run.overrides = {**outer.overrides, **run.overrides, PIPELINE_STAGE: stage}
+            stages = list(outer.config_value("pipeline.stages") or [])
+            run.order = stages.index(stage) if stage in stages else len(stages)
             break
     return run
 

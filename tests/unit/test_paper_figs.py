@@ -267,12 +267,13 @@ def test_sweep_of_pipelines_groups_stages_and_eval_rows_over_seeds(tmp_path: Pat
         (job / ".hydra" / "overrides.yaml").write_text(
             yaml.safe_dump(["experiment=r1_pipeline_tiny", f"seed={seed}"])
         )
-        stages = {"r1_zero": {}, "cold_start_data": {}, "cold_start_sft": {}}
+        stages = {"r1_zero": {}, "cold_start_data": {}, "cold_start_sft": {}, "reasoning_rl": {}}
         (job / "config.yaml").write_text(
             yaml.safe_dump({"seed": seed, "pipeline": {"stages": stages}}, sort_keys=False)
         )
-        fake_run(job / "r1_zero", {}, {"length/mean": {1: 10.0 + seed, 2: 20.0 + seed}})
-        shutil.rmtree(job / "r1_zero" / ".hydra")  # a stage is composed by the runner: config.yaml, no .hydra
+        for stage in ("r1_zero", "reasoning_rl"):  # named so that alphabetical order would be wrong
+            fake_run(job / stage, {}, {"length/mean": {1: 10.0 + seed, 2: 20.0 + seed}})
+            shutil.rmtree(job / stage / ".hydra")  # a stage is composed by the runner: config.yaml, no .hydra
         (job / "cold_start_data").mkdir()  # rejection sampling: no config of its own to plot
         for name, p1 in [("cold_start_sft", 0.5 + 0.1 * seed), ("r1_zero", 0.3), ("base", 0.1)]:
             (job / "eval" / name).mkdir(parents=True)
@@ -280,14 +281,15 @@ def test_sweep_of_pipelines_groups_stages_and_eval_rows_over_seeds(tmp_path: Pat
                 json.dumps({"synthetic": {"pass@1": p1, "k": 4}})
             )
     runs = discover_runs(tmp_path)
-    assert [r.path.name for r in runs] == ["r1_zero", "r1_zero"]  # the pipeline roots are not runs
-    assert runs[0].overrides["pipeline_stage"] == "r1_zero" and runs[1].seed == 1
+    assert [r.path.name for r in runs] == ["r1_zero", "reasoning_rl"] * 2  # the pipeline roots are not runs
+    assert runs[0].overrides["pipeline_stage"] == "r1_zero" and runs[2].seed == 1
 
     from paper_figs.eval_tables import collect_eval_rows
     from paper_figs.fig3_response_length import figure3_series
 
-    [(label, split, agg)] = figure3_series(runs)
-    assert (split, agg.mean, agg.n) == ("all", (10.5, 20.5), (2, 2))
+    series = figure3_series(runs)
+    assert [label for label, _, _ in series] == ["pipeline_stage=r1_zero", "pipeline_stage=reasoning_rl"]
+    assert all((split, agg.mean, agg.n) == ("all", (10.5, 20.5), (2, 2)) for _, split, agg in series)
     rows = collect_eval_rows(tmp_path)
     assert [(label, len(res)) for label, res in rows] == [("base", 2), ("r1_zero", 2), ("cold_start_sft", 2)]
     assert mean_std([r.benchmarks["synthetic"]["pass@1"] for r in rows[2][1]]).mean == pytest.approx(0.55)
