@@ -20,7 +20,11 @@ def git_commit() -> str | None:
     """The r1lit commit that produced the data (None outside a git checkout)."""
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -67,7 +71,13 @@ def markdown(card: dict[str, Any]) -> str:
         lines.append(f"| {key} | {value:.3f} |" if isinstance(value, float) else f"| {key} | {value} |")
     lines += ["", "Dropped (first failing filter):", "", "| reason | samples |", "|---|---|"]
     lines += [f"| {reason} | {n} |" for reason, n in stats["dropped"].items()]
-    lines += ["", "Sampling: `" + json.dumps(card["sampling"]) + "`", "", "Filters: `" + json.dumps(card["filters"]) + "`", ""]
+    lines += [
+        "",
+        "Sampling: `" + json.dumps(card["sampling"]) + "`",
+        "",
+        "Filters: `" + json.dumps(card["filters"]) + "`",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ each turned into a filter by a threshold. A trace is dropped for the FIRST faili
 |------------------|-------------------------------------------------------------------------|
 | `truncated`      | generation hit max_new_tokens (finish_reason "length")                   |
 | `too_long`       | more than `max_tokens` completion tokens                                 |
+| `too_short`      | fewer than `min_tokens` completion tokens (cold start wants long CoT)    |
 | `incorrect`      | `require_correct` and the grader does not say "correct"                  |
 | `format`         | `format` is "r1_zero" / "think" and the format reward is 0               |
 | `language`       | language consistency of the CoT < `min_language_consistency`            |
@@ -36,7 +37,7 @@ from r1lit.rewards.language import language_consistency_reward
 from r1lit.rewards.repetition import repetition_reward
 
 REASONS = (
-    "truncated", "too_long", "incorrect", "format", "language", "repetition",
+    "truncated", "too_long", "too_short", "incorrect", "format", "language", "repetition",
     "code_block", "long_paragraph", "duplicate", "over_quota",
 )  # fmt: skip
 FormatCheck = Literal["r1_zero", "think", "none"]
@@ -58,6 +59,8 @@ class TraceFilters:
         max_repetition: maximum repeated n-gram fraction (0 = no n-gram repeats); None disables it.
         repetition_ngram: n of the repetition check.
         max_tokens: maximum completion length in tokens; None disables it (truncated traces always go).
+        min_tokens: minimum completion length in tokens; None disables it. The paper's cold-start data is
+            long CoT (§2.3.1): a floor drops answers guessed without reasoning that happen to be right.
         drop_code_blocks: drop traces containing a fenced code block.
         max_paragraph_chars: maximum paragraph length in characters; None disables it.
         dedup: drop a trace identical (whitespace-normalised) to one already kept for the same prompt.
@@ -72,6 +75,7 @@ class TraceFilters:
     max_repetition: float | None
     repetition_ngram: int
     max_tokens: int | None
+    min_tokens: int | None
     drop_code_blocks: bool
     max_paragraph_chars: int | None
     dedup: bool
@@ -94,7 +98,9 @@ def longest_paragraph(text: str) -> int:
     return max((len(p.strip()) for p in _PARAGRAPH_BREAK.split(text)), default=0)
 
 
-def _checks(texts: list[str], prompt: str, question: str, answer: str, filters: TraceFilters) -> dict[str, list[bool]]:
+def _checks(
+    texts: list[str], prompt: str, question: str, answer: str, filters: TraceFilters
+) -> dict[str, list[bool]]:
     """For each content check, whether each text passes it (batched calls into the shared rewards)."""
     n = len(texts)
     prompts = [prompt] * n
@@ -156,6 +162,8 @@ def rejection_reasons(
             reason = "truncated"
         elif filters.max_tokens is not None and n_tokens[i] > filters.max_tokens:
             reason = "too_long"
+        elif filters.min_tokens is not None and n_tokens[i] < filters.min_tokens:
+            reason = "too_short"
         else:
             reason = next((name for name in REASONS if name in passed and not passed[name][i]), None)
         key = normalize_text(text)

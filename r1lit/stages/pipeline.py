@@ -23,7 +23,9 @@ Layout of a pipeline run dir (`paths.run_dir`, deterministic by default so rerun
 
 Resume: rerun the same command. Finished stages (DONE.json) are skipped, an interrupted Lightning
 stage continues from its last.ckpt (`resume=auto`), an interrupted rejection-sampling stage from what
-it already wrote, and finished evaluations (results.json) are not repeated.
+it already wrote, and finished evaluations (results.json) are not repeated. To redo a stage, delete
+its folder and those of the stages after it: a finished stage older than one of its inputs stops the
+pipeline with a message (nothing is deleted automatically), and a redone stage is evaluated again.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from r1lit.cli.done_marker import mark_done, read_done
-from r1lit.stages.heldout_eval import evaluate_checkpoint, read_results
+from r1lit.cli.done_marker import MARKER, mark_done, read_done
+from r1lit.stages.heldout_eval import RESULTS, evaluate_checkpoint, read_results
 from r1lit.stages.pipeline_summary import write_summary
 
 log = logging.getLogger(__name__)
@@ -177,18 +179,25 @@ def run_stage(spec: StageSpec, cfg: DictConfig) -> tuple[str, float]:
         raise RuntimeError(f"pipeline: stage {spec.name} finished without writing {output}")
     done = read_done(run_dir)  # train() may have written one with the trainer's metrics
     metrics = dict(done["metrics"]) if done else {}
-    metrics["pipeline/stage_seconds"] = metrics.get("pipeline/stage_seconds", 0.0) + seconds
+    metrics["pipeline/stage_seconds"] = seconds  # of the run that finished it (not of interrupted attempts)
     step = done["global_step"] if done else (0 if cfg.stage.get("runner") else int(cfg.trainer.max_steps))
     mark_done(run_dir, metrics, step)
     gc.collect()
     return ("resumed" if resumed else "ran"), seconds
 
 
-def evaluate(name: str, model: str, eval_cfg: DictConfig, root: Path) -> dict[str, Any]:
-    """Held-out pass@1 / cons@k of `model` into `<root>/eval/<name>/` (reused when already there)."""
+def evaluate(
+    name: str, model: str, eval_cfg: DictConfig, root: Path, made_after: Path | None = None
+) -> dict[str, Any]:
+    """Held-out pass@1 / cons@k of `model` into `<root>/eval/<name>/`.
+
+    Finished results are reused unless they are older than `made_after` (the stage's DONE.json): a
+    rerun stage is evaluated again.
+    """
     out_dir = root / "eval" / name
     found = read_results(out_dir)
-    if found is not None:
+    fresh = made_after is None or not made_after.is_file()
+    if found is not None and (fresh or (out_dir / RESULTS).stat().st_mtime >= made_after.stat().st_mtime):
         return next(iter(found["benchmarks"].values()))
     summary = evaluate_checkpoint(
         model, hydra.utils.instantiate(eval_cfg.heldout), eval_cfg.template,
@@ -198,6 +207,28 @@ def evaluate(name: str, model: str, eval_cfg: DictConfig, root: Path) -> dict[st
     )  # fmt: skip
     gc.collect()
     return summary
+
+
+def check_not_stale(plan: list[tuple[StageSpec, DictConfig | None]]) -> None:
+    """Stop when a finished stage is older than a stage it reads from (its inputs changed since).
+
+    Deleting a stage's folder reruns it, but the stages after it would otherwise be skipped with results
+    made from the old inputs. Nothing is deleted automatically: the message says what to remove.
+    """
+    done = {spec.name: read_done(cfg.paths.run_dir) for spec, cfg in plan if cfg is not None}
+    run_dirs = {spec.name: cfg.paths.run_dir for spec, cfg in plan if cfg is not None}
+    for spec, _ in plan:
+        mine = done.get(spec.name)
+        if mine is None:
+            continue
+        for ref in sorted({spec.model, spec.traces, spec.teacher} & set(done)):
+            theirs = done[ref]
+            if theirs is None or theirs["finished_at"] > mine["finished_at"]:
+                raise RuntimeError(
+                    f"pipeline: stage {spec.name} finished before its input stage {ref} "
+                    f"({'which is not finished' if theirs is None else 'which was rerun since'}), so it was made "
+                    f"from other inputs. Delete {run_dirs[spec.name]} (and the stages after it) to rerun it."
+                )
 
 
 def plan_stages(cfg: DictConfig, root: Path) -> list[tuple[StageSpec, DictConfig | None]]:
@@ -237,6 +268,7 @@ def run_pipeline(cfg: DictConfig) -> float | None:
     pipe = cfg.pipeline
     root = Path(cfg.paths.run_dir)
     plan = plan_stages(cfg, root)
+    check_not_stale(plan)
     root.mkdir(parents=True, exist_ok=True)
     OmegaConf.save(cfg, root / "config.yaml", resolve=True)
     rows: list[dict[str, Any]] = []
@@ -271,7 +303,8 @@ def run_pipeline(cfg: DictConfig) -> float | None:
                 kind=stage_cfg.stage.name, status=status, seconds=seconds, model=stage_output(stage_cfg)
             )
         if spec.evaluate and pipe.eval.enabled:
-            row["eval"] = evaluate(spec.name, row["model"], pipe.eval, root)
+            made = None if stage_cfg is None else Path(stage_cfg.paths.run_dir) / MARKER
+            row["eval"] = evaluate(spec.name, row["model"], pipe.eval, root, made_after=made)
             last = row["eval"]["pass@1"]
         rows.append(row)
         write_summary(root, rows, pipe.eval.sampling.n)

@@ -47,7 +47,8 @@ def markdown(rows: list[dict[str, Any]], k: int) -> str:
         "# Pipeline summary",
         "",
         f"Held-out: pass@1 averaged over k={k} samples and cons@{k} (majority vote), mean response length in "
-        "tokens and the share of samples cut at max_new_tokens. Minutes: wall time of the stage's own runs.",
+        "tokens and the share of samples cut at max_new_tokens. Minutes: wall time of the run that finished the "
+        "stage (interrupted attempts not counted; evaluations not included).",
         "",
         "| " + " | ".join(HEADERS) + " |",
         "|" + "---|" * len(HEADERS),

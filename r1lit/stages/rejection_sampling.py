@@ -89,16 +89,24 @@ def trace_records(
     extra = {k: record[k] for k in PASSTHROUGH if k in record}
     return [
         {
-            "id": f"{record['id']}-s{j}", "prompt_id": str(record["id"]), "prompt": prompt, "response": c.text,
-            "question": record["question"], "answer": str(record["answer"]), "sample_index": j,
-            "n_tokens": len(c.token_ids), **extra,
+            "id": f"{record['id']}-s{j}",
+            "prompt_id": str(record["id"]),
+            "prompt": prompt,
+            "response": c.text,
+            "question": record["question"],
+            "answer": str(record["answer"]),
+            "sample_index": j,
+            "n_tokens": len(c.token_ids),
+            **extra,
         }  # fmt: skip
         for j, (c, reason) in enumerate(zip(group, reasons, strict=True))
         if reason is None
     ]
 
 
-def progress_line(record: Record, chunk: int, group: Sequence[Completion], reasons: list[str | None], kind: str) -> dict[str, Any]:
+def progress_line(
+    record: Record, chunk: int, group: Sequence[Completion], reasons: list[str | None], kind: str
+) -> dict[str, Any]:
     """What the dataset card aggregates for one prompt (sample accuracy is graded independently of filters)."""
     correct = sum(grade(c.text, str(record["answer"]), kind=kind).correct for c in group)
     return {
@@ -107,7 +115,9 @@ def progress_line(record: Record, chunk: int, group: Sequence[Completion], reaso
     }  # fmt: skip
 
 
-def load_generator(model_name_or_path: str, revision: str | None, dtype: str, device: str, rollout: dict[str, Any]) -> tuple[Any, Any]:
+def load_generator(
+    model_name_or_path: str, revision: str | None, dtype: str, device: str, rollout: dict[str, Any]
+) -> tuple[Any, Any]:
     """(generator, tokenizer) for the checkpoint; vLLM loads the weights itself from the path."""
     from r1lit.models import load_causal_lm, load_tokenizer, resolve_model_path
     from r1lit.rollout import build_generator
@@ -197,8 +207,16 @@ def run(
     records = select_prompts(prompts, limit)
     done = {row["id"] for row in read_jsonl(out / PROGRESS)}
     written = {row["id"] for row in read_jsonl(out / TRACES)}
-    todo = [(i, chunk) for i, chunk in chunks(records, chunk_size) if not all(str(r["id"]) in done for r in chunk)]
-    log.info("rejection sampling: %d prompts, %d already done, %d chunks to go -> %s", len(records), len(done), len(todo), out)
+    todo = [
+        (i, chunk) for i, chunk in chunks(records, chunk_size) if not all(str(r["id"]) in done for r in chunk)
+    ]
+    log.info(
+        "rejection sampling: %d prompts, %d already done, %d chunks to go -> %s",
+        len(records),
+        len(done),
+        len(todo),
+        out,
+    )
     if todo:
         generator, tokenizer = load_generator(model_name_or_path, revision, dtype, device, rollout)
         for i, chunk in todo:
@@ -207,10 +225,31 @@ def run(
             append_jsonl(out / TRACES, [t for t in traces if t["id"] not in written])
             written.update(t["id"] for t in traces)
             elapsed = time.perf_counter() - t0
-            append_jsonl(out / PROGRESS, [{**p, "elapsed_s": elapsed / len(progress)} for p in progress if p["id"] not in done])
+            append_jsonl(
+                out / PROGRESS,
+                [{**p, "elapsed_s": elapsed / len(progress)} for p in progress if p["id"] not in done],
+            )
             done.update(p["id"] for p in progress)
-            log.info("chunk %d: kept %d of %d samples (%.1fs)", i, len(traces), sum(p["n_samples"] for p in progress), elapsed)
+            log.info(
+                "chunk %d: kept %d of %d samples (%.1fs)",
+                i,
+                len(traces),
+                sum(p["n_samples"] for p in progress),
+                elapsed,
+            )
     source = {"model": model_name_or_path, "revision": revision, "dtype": dtype, "template": template,
               "backend": rollout["backend"], "seed": seed, "limit": limit, "chunk_size": chunk_size}  # fmt: skip
-    card = write_card(out, source, dataclasses.asdict(sampling), dataclasses.asdict(filters), read_jsonl(out / PROGRESS), read_jsonl(out / TRACES))
-    log.info("rejection sampling done: %d traces from %d prompts (%s)", card["stats"]["kept"], card["stats"]["prompts"], out / TRACES)
+    card = write_card(
+        out,
+        source,
+        dataclasses.asdict(sampling),
+        dataclasses.asdict(filters),
+        read_jsonl(out / PROGRESS),
+        read_jsonl(out / TRACES),
+    )
+    log.info(
+        "rejection sampling done: %d traces from %d prompts (%s)",
+        card["stats"]["kept"],
+        card["stats"]["prompts"],
+        out / TRACES,
+    )

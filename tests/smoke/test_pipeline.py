@@ -26,7 +26,7 @@ SHRINK = {
              "stage.module.sampling.max_new_tokens=12"],
     "sft": ["trainer.max_steps=2", "stage.datamodule.batch_size=2", "stage.module.warmup_steps=0"],
     "rejection_sampling": ["stage.runner.limit=3", "stage.runner.sampling.n=2", "stage.runner.chunk_size=2",
-                           "stage.runner.filters.require_correct=false", "rollout.backend=scripted",
+                           "stage.runner.filters.require_correct=false", "stage.runner.filters.min_tokens=null", "rollout.backend=scripted",
                            "~rollout.max_batch_size", f"+rollout.script=['{SCRIPT}']"],
 }  # fmt: skip
 
@@ -119,6 +119,14 @@ def test_pipeline_runs_every_stage_then_skips_finished_ones(
     )
     assert ckpt["global_step"] == 1  # max_steps was already reached: resuming trained nothing more
     assert (run_dir / "eval" / "final_rl" / "results.json").is_file()
+
+    # a deleted (to be rerun) stage makes the finished stages after it stale: stop before running anything
+    import shutil
+
+    shutil.rmtree(run_dir / "rs_data")
+    with pytest.raises(RuntimeError, match="stage rs_sft finished before its input stage rs_data"):
+        train_cli.run(cfg)
+    assert not (run_dir / "rs_data").exists()
 
 
 @pytest.mark.parametrize(

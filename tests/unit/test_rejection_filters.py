@@ -16,8 +16,8 @@ PROMPT = "User: Compute 8+7*3-5. Assistant:"
 GOOD = " <think> 7*3=21, so 8+21-5. 8+21=29, so 29-5. 29-5=24. </think> <answer> 24 </answer>"
 FILTERS = TraceFilters(
     require_correct=True, answer_kind="math", format="r1_zero", min_language_consistency=1.0,
-    language_target="en", max_repetition=0.3, repetition_ngram=3, max_tokens=100, drop_code_blocks=True,
-    max_paragraph_chars=200, dedup=True, max_per_prompt=None,
+    language_target="en", max_repetition=0.3, repetition_ngram=3, max_tokens=100, min_tokens=None,
+    drop_code_blocks=True, max_paragraph_chars=200, dedup=True, max_per_prompt=None,
 )  # fmt: skip
 
 
@@ -49,6 +49,11 @@ def test_length_checks_come_first_and_use_token_counts() -> None:
     assert reasons([GOOD], truncated=[True]) == ["truncated"]
     assert reasons([GOOD], n_tokens=[101]) == ["too_long"]
     assert reasons([GOOD], n_tokens=[100]) == [None]
+    # a floor on length: a correct answer given without reasoning is not cold-start material
+    with_floor = dataclasses.replace(FILTERS, min_tokens=10)
+    guess = " <think> The answer is 24. </think> <answer> 24 </answer>"
+    assert reasons([guess, GOOD], with_floor, n_tokens=[9, 10]) == ["too_short", None]
+    assert reasons([guess], with_floor, n_tokens=[9], truncated=[True]) == ["truncated"]
 
 
 def test_first_failing_check_wins() -> None:
@@ -69,8 +74,8 @@ def test_dedup_is_whitespace_insensitive_and_quota_caps_kept() -> None:
 def test_disabled_checks_keep_everything_that_is_correct() -> None:
     off = TraceFilters(
         require_correct=False, answer_kind="math", format="none", min_language_consistency=None,
-        language_target="en", max_repetition=None, repetition_ngram=3, max_tokens=None, drop_code_blocks=False,
-        max_paragraph_chars=None, dedup=False, max_per_prompt=None,
+        language_target="en", max_repetition=None, repetition_ngram=3, max_tokens=None, min_tokens=None,
+        drop_code_blocks=False, max_paragraph_chars=None, dedup=False, max_per_prompt=None,
     )  # fmt: skip
     texts = ["nonsense", "so so so so so so", "```x```", "所以"]
     assert reasons(texts, off) == [None] * 4
