@@ -14,7 +14,9 @@ Contenders, one round = each once, in alternating order (the machine is shared: 
   functions usually call it (its signal timeouts on, as by default).
 Every round starts our contenders on fresh, warmed-up workers (no parse cache from an earlier round);
 worker start-up is not timed, math-verify's import is not timed either.
-Each contender's accuracy is printed too (ours counts the no-box answers of the base model as wrong).
+Each contender's accuracy is printed too (ours counts the no-box answers of the base model as wrong),
+and its CPU seconds (this process plus our worker processes): on a busy shared machine the wall-clock
+pool speedup says little, while CPU seconds show how much work each contender does.
 
 Last line: `RESULT answers_per_s=<ours sequential> speedup_vs_math_verify=<ours / math_verify>
 pool_answers_per_s=<ours_pool> pool_speedup=<ours_pool / ours>`.
@@ -31,7 +33,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from r1lit.grading import grade_many
+from r1lit.grading import grade_many, timeout
 from r1lit.grading.timeout import shutdown_workers
 
 FILES = (
@@ -52,29 +54,46 @@ def load(data: Path) -> tuple[list[str], list[str]]:
     return completions, golds
 
 
-def warm_workers(n: int) -> None:
-    """Fresh workers (no parse cache), started before the clock runs."""
+Run = tuple[float, float, float]  # (wall seconds, CPU seconds of this process and its workers, accuracy)
+
+
+def warm_workers(n: int) -> list[int]:
+    """Fresh workers (no parse cache), started before the clock runs; returns their pids."""
     shutdown_workers()
-    grade_many([r"\boxed{\frac{1}{3}}"] * n, ["0.3"] * n, processes=n)
+    grade_many([r"\boxed{\frac{1}{3}}"] * n, [f"0.{i + 1}" for i in range(n)], processes=n)
+    pids = [w.proc.pid for w in timeout._idle]
+    assert len(pids) == n, f"{len(pids)} warm workers, wanted {n}"
+    return pids
 
 
-def run_ours(completions: list[str], golds: list[str], processes: int) -> tuple[float, float]:
-    warm_workers(max(processes, 1))
-    start = time.perf_counter()
+def worker_cpu(pids: list[int]) -> float:
+    """User + system CPU seconds of the given (live) processes, from /proc."""
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def run_ours(completions: list[str], golds: list[str], processes: int) -> Run:
+    pids = warm_workers(max(processes, 1))
+    cpu0, workers0, start = time.process_time(), worker_cpu(pids), time.perf_counter()
     verdicts = grade_many(completions, golds, "math", processes=processes, timeout_s=30.0)
     seconds = time.perf_counter() - start
-    return seconds, sum(v.correct for v in verdicts) / len(verdicts)
+    cpu = time.process_time() - cpu0 + worker_cpu(pids) - workers0
+    return seconds, cpu, sum(v.correct for v in verdicts) / len(verdicts)
 
 
-def run_math_verify(completions: list[str], golds: list[str]) -> tuple[float, float]:
+def run_math_verify(completions: list[str], golds: list[str]) -> Run:
     from math_verify import parse, verify
 
-    start = time.perf_counter()
+    cpu0, start = time.process_time(), time.perf_counter()
     correct = 0
     for completion, gold in zip(completions, golds, strict=True):
         with contextlib.suppress(Exception):  # an exception counts as wrong, as in a reward function
             correct += bool(verify(parse(f"${gold}$"), parse(completion)))
-    return time.perf_counter() - start, correct / len(completions)
+    seconds = time.perf_counter() - start
+    return seconds, time.process_time() - cpu0, correct / len(completions)
 
 
 def main() -> None:
@@ -86,25 +105,29 @@ def main() -> None:
     completions, golds = load(args.data)
     import math_verify  # noqa: F401 - import time is not grading time
 
-    contenders: dict[str, Callable[[], tuple[float, float]]] = {
+    contenders: dict[str, Callable[[], Run]] = {
         "ours": lambda: run_ours(completions, golds, 0),
         "ours_pool": lambda: run_ours(completions, golds, 2),
         "math_verify": lambda: run_math_verify(completions, golds),
     }
-    best: dict[str, tuple[float, float]] = {}
+    best: dict[str, Run] = {}
+    load_before = os.getloadavg()[0]
     for r in range(args.rounds):
         order = list(contenders) if r % 2 == 0 else list(reversed(contenders))
         for name in order:
-            seconds, acc = contenders[name]()
-            if name not in best or seconds < best[name][0]:
-                best[name] = (seconds, acc)
+            run = contenders[name]()
+            if name not in best or run[0] < best[name][0]:
+                best[name] = run
     shutdown_workers()
 
     n = len(completions)
-    print(f"{n} completions, best of {args.rounds} rounds, {os.cpu_count()} CPUs visible")
-    print(f"{'contender':<14}{'seconds':>9}{'answers/s':>11}{'accuracy':>10}")
-    for name, (seconds, acc) in best.items():
-        print(f"{name:<14}{seconds:>9.2f}{n / seconds:>11.1f}{100 * acc:>9.1f}%")
+    print(
+        f"{n} completions, best of {args.rounds} rounds, {os.cpu_count()} CPUs visible, "
+        f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
+    )
+    print(f"{'contender':<14}{'wall_s':>9}{'answers/s':>11}{'cpu_s':>9}{'accuracy':>10}")
+    for name, (seconds, cpu, acc) in best.items():
+        print(f"{name:<14}{seconds:>9.2f}{n / seconds:>11.1f}{cpu:>9.2f}{100 * acc:>9.1f}%")
     ours, pool, mv = best["ours"][0], best["ours_pool"][0], best["math_verify"][0]
     print(
         f"RESULT answers_per_s={n / ours:.1f} speedup_vs_math_verify={mv / ours:.2f} "

@@ -218,16 +218,23 @@ def grade_many(
     """``grade`` over aligned lists, in order.
 
     With ``processes > 1`` the math-verify work runs in that many worker processes at once (one
-    thread per process drives it; extraction and the fast path stay in this process).
+    thread per process drives it; extraction and the fast path stay in this process). Items are
+    handed out by gold, all samples of one problem together: a thread keeps its worker, so the
+    gold is parsed once there (as in the sequential case) instead of once per process.
     """
     if len(completions) != len(golds):
         raise ValueError(f"{len(completions)} completions but {len(golds)} golds")
     if processes <= 1:
         return [grade(c, g, kind, timeout_s, **kwargs) for c, g in zip(completions, golds, strict=True)]
+    by_gold: dict[str | None, list[int]] = {}
+    for i, gold in enumerate(golds):
+        by_gold.setdefault(gold if isinstance(gold, str) else None, []).append(i)
+    verdicts: list[Verdict | None] = [None] * len(golds)
+
+    def run(indices: list[int]) -> None:
+        for i in indices:
+            verdicts[i] = grade(completions[i], golds[i], kind, timeout_s, **kwargs)
+
     with ThreadPoolExecutor(max_workers=processes, thread_name_prefix="r1lit-grade") as pool:
-        return list(
-            pool.map(
-                lambda cg: grade(cg[0], cg[1], kind, timeout_s, **kwargs),
-                zip(completions, golds, strict=True),
-            )
-        )
+        list(pool.map(run, by_gold.values()))  # list(): re-raises a thread's exception here
+    return verdicts  # type: ignore[return-value] - every slot is filled

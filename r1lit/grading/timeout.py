@@ -10,7 +10,8 @@ returns to the interpreter). Here every bounded call runs in a separate worker p
 - ``call_bounded(fn, *args, timeout_s=...)`` waits at most ``timeout_s``; on expiry the worker is
   SIGKILLed, a fresh one is started in the background, and ``BoundedTimeout`` is raised.
 - Idle workers are pooled per process; concurrent callers (threads) each check one out, so
-  ``grade_many(processes=N)`` runs N checks in N processes at once.
+  ``grade_many(processes=N)`` runs N checks in N processes at once. A thread gets back the worker it
+  used last when that one is idle, so that worker's parse cache keeps serving the same golds.
 - A worker limits its own address space (``WORKER_MEMORY_MB``) and dies with its parent (PDEATHSIG).
 """
 
@@ -90,6 +91,7 @@ _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="r1lit-grading-s
 _lock = threading.Lock()
 _idle: list[_Worker] = []
 _owner_pid = os.getpid()
+_last = threading.local()  # the worker this thread used last: its parse cache likely holds our gold
 
 
 def _checkout() -> _Worker:
@@ -98,6 +100,10 @@ def _checkout() -> _Worker:
         if os.getpid() != _owner_pid:  # we are a forked child: the parent's pipes are not ours
             _idle.clear()
             _owner_pid = os.getpid()
+        mine = getattr(_last, "worker", None)
+        if mine is not None and mine in _idle:
+            _idle.remove(mine)
+            return mine
         if _idle:
             return _idle.pop()
     return _Worker()
@@ -132,6 +138,7 @@ def call_bounded(fn: Any, *args: Any, timeout_s: float) -> Any:
     except (EOFError, OSError) as e:  # the worker died mid-call (memory limit, segfault)
         worker.kill()
         raise WorkerError(f"grading worker died: {e!r}") from e
+    _last.worker = worker
     _checkin(worker)
     return value
 

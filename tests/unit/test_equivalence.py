@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import pytest
 
-from r1lit.grading import grade, is_equivalent
+from r1lit.grading import grade, grade_many, is_equivalent
 from r1lit.grading.equivalence import quick_equal
 from r1lit.grading.normalize import canonical, plain_number, to_mv_input
 from r1lit.grading.timeout import BoundedTimeout, WorkerError, call_bounded
@@ -137,6 +137,23 @@ def test_is_equivalent_for_clustering() -> None:
     assert is_equivalent(r"\boxed{x^2+2x+1}", "(x+1)^2")
     assert not is_equivalent("(2,3)", "[2,3]")  # interval bracket types matter
     assert not is_equivalent("", "1") and not is_equivalent(None, "1")
+
+
+def test_grade_many_pool_keeps_order_and_verdicts() -> None:
+    completions = [
+        r"\boxed{\frac{1}{2}}",
+        r"\boxed{0.5}",
+        r"\boxed{3}",
+        "none",
+        r"\boxed{\sqrt{4}}",
+        r"\boxed{2}",
+    ]
+    golds = ["0.5", "3", "3", "3", None, "2"]  # interleaved golds: items are grouped by gold internally
+    expected = ["correct", "incorrect", "correct", "no_answer", "bad_gold", "correct"]
+    assert [v.status for v in grade_many(completions, golds)] == expected
+    assert [v.status for v in grade_many(completions, golds, processes=2)] == expected
+    with pytest.raises(ValueError, match="golds"):
+        grade_many(completions, golds[:-1], processes=2)
 
 
 # --- timeouts: bounded off the main thread and inside worker processes ---------------------------------
