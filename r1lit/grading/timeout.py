@@ -192,4 +192,9 @@ def _serve() -> None:
             result = (True, fn(*args))
         except BaseException as e:  # noqa: BLE001 - everything goes back to the caller as a message
             result = (False, f"{type(e).__name__}: {str(e)[:500]}")
-        responses.send(result)
+        try:
+            responses.send(result)
+        except (EOFError, OSError):
+            return  # the parent is gone
+        except Exception as e:  # noqa: BLE001 - an unpicklable result must not kill the worker
+            responses.send((False, f"result could not be sent back: {type(e).__name__}: {str(e)[:300]}"))

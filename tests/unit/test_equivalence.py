@@ -168,6 +168,9 @@ def test_call_bounded_kills_a_slow_call() -> None:
     assert call_bounded(pow, 2, 10, timeout_s=60.0) == 1024  # a replacement worker serves the next call
     with pytest.raises(WorkerError, match="ZeroDivisionError"):
         call_bounded(divmod, 1, 0, timeout_s=60.0)
+    with pytest.raises(WorkerError, match="could not be sent back"):
+        call_bounded(threading.Lock, timeout_s=60.0)  # a lock does not pickle; the worker survives
+    assert call_bounded(pow, 3, 2, timeout_s=60.0) == 9
 
 
 def test_timeout_works_off_the_main_thread() -> None:
