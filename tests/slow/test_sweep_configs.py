@@ -3,8 +3,9 @@
 The jobs are what Hydra's basic sweeper would launch from the script's `run_sweep` overrides; each is
 composed from conf/train.yaml with experiments/conf on the search path, as common.sh does, and checked
 with r1lit.cli.validate. GRPO sweeps are checked with every sweep experiment that exists (the CPU
-default sweep_tiny, r1_zero_tiny, and the GPU setting r1_zero_qwen2.5_math_1.5b); the cold-start
-pipeline also plans all its stages. A misspelled key or value in a launch script fails here, not minutes into a sweep.
+default sweep_tiny, the measured sweep_cpu_small, r1_zero_tiny, and the GPU setting
+r1_zero_qwen2.5_math_1.5b); the cold-start pipeline also plans all its stages. A misspelled key or
+value in a launch script fails here, not minutes into a sweep.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 SWEEPS = sorted(p.parent.name for p in (REPO / "experiments").glob("*/launch.sh"))
 SWEEP_EXPERIMENTS = [
     name
-    for name in ("sweep_tiny", "r1_zero_tiny", "r1_zero_qwen2.5_math_1.5b")
+    for name in ("sweep_tiny", "sweep_cpu_small", "r1_zero_tiny", "r1_zero_qwen2.5_math_1.5b")
     if any((REPO / d / "experiment" / f"{name}.yaml").is_file() for d in ("conf", "experiments/conf"))
 ]
 
@@ -114,4 +115,4 @@ def test_distill_vs_rl_jobs_validate(tmp_path: Path) -> None:
     for job in all_jobs:
         cfg = compose_job(job, tmp_path)
         validate_config(cfg)
-        assert list(cfg.pipeline.stages) == ["teacher", "rl_student", "teacher_traces", "distill_student"]
+        assert {"rl_student", "distill_student"} <= set(cfg.pipeline.stages)  # the two arms of Table 6
