@@ -40,6 +40,7 @@ KINDS = ("math", "int", "choice")
 # in which math-verify looks for the answer itself (is_equivalent on free text), get more room.
 MAX_ANSWER_CHARS = 2_000
 MAX_RAW_CHARS = 50_000
+_CHUNKS_PER_PROCESS = 8  # grade_many hands each thread several chunks, so the slower items even out
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ def _bounded_check(
     """Compare two ``(answer, extracted)`` pairs: the fast path, else ``equivalence.check`` in a worker.
 
     Returns a status string; "timeout" or "error" when the worker had to be killed or failed. A side
-    longer than ``MAX_ANSWER_CHARS`` (raw text: ``MAX_RAW_CHARS``) counts as unparseable (gold: "bad_gold", prediction: "incorrect").
+    longer than ``MAX_ANSWER_CHARS`` (raw text: ``MAX_RAW_CHARS``) counts as unparseable (gold:
+    "bad_gold", prediction: "incorrect").
     """
     quick = quick_equal(pred[0], gold[0], float_rounding)
     if quick is not None:
@@ -219,16 +221,21 @@ def grade_many(
 
     With ``processes > 1`` the math-verify work runs in that many worker processes at once (one
     thread per process drives it; extraction and the fast path stay in this process). Items are
-    handed out by gold, all samples of one problem together: a thread keeps its worker, so the
-    gold is parsed once there (as in the sequential case) instead of once per process.
+    sorted by gold and handed out in contiguous chunks: a thread keeps its worker, so a gold is
+    parsed in one or two workers (its cache) instead of in every one, and one problem with many
+    samples is still spread over all processes.
     """
     if len(completions) != len(golds):
         raise ValueError(f"{len(completions)} completions but {len(golds)} golds")
     if processes <= 1:
         return [grade(c, g, kind, timeout_s, **kwargs) for c, g in zip(completions, golds, strict=True)]
-    by_gold: dict[str | None, list[int]] = {}
+    first_seen: dict[str | None, int] = {}
     for i, gold in enumerate(golds):
-        by_gold.setdefault(gold if isinstance(gold, str) else None, []).append(i)
+        first_seen.setdefault(gold if isinstance(gold, str) else None, i)
+    order = sorted(
+        range(len(golds)), key=lambda i: first_seen[golds[i] if isinstance(golds[i], str) else None]
+    )
+    size = max(1, -(-len(order) // (processes * _CHUNKS_PER_PROCESS)))  # ceil: small chunks balance the load
     verdicts: list[Verdict | None] = [None] * len(golds)
 
     def run(indices: list[int]) -> None:
@@ -236,5 +243,6 @@ def grade_many(
             verdicts[i] = grade(completions[i], golds[i], kind, timeout_s, **kwargs)
 
     with ThreadPoolExecutor(max_workers=processes, thread_name_prefix="r1lit-grade") as pool:
-        list(pool.map(run, by_gold.values()))  # list(): re-raises a thread's exception here
+        chunks = [order[start : start + size] for start in range(0, len(order), size)]
+        list(pool.map(run, chunks))  # list(): re-raises a thread's exception here
     return verdicts  # type: ignore[return-value] - every slot is filled
