@@ -14,10 +14,10 @@ from fractions import Fraction
 
 import pytest
 
-from r1lit.grading import grade, grade_many, is_equivalent
+from r1lit.grading import grade, grade_many, is_equivalent, timeout
 from r1lit.grading.equivalence import quick_equal
 from r1lit.grading.normalize import canonical, plain_number, to_mv_input
-from r1lit.grading.timeout import BoundedTimeout, WorkerError, call_bounded
+from r1lit.grading.timeout import BoundedTimeout, WorkerError, call_bounded, shutdown_workers
 
 # --- normalisations handed to math-verify (normalize.to_mv_input) -------------------------------
 
@@ -154,6 +154,13 @@ def test_grade_many_pool_keeps_order_and_verdicts() -> None:
     assert [v.status for v in grade_many(completions, golds, processes=2)] == expected
     with pytest.raises(ValueError, match="golds"):
         grade_many(completions, golds[:-1], processes=2)
+
+
+def test_grade_many_spreads_one_problem_over_all_processes() -> None:
+    shutdown_workers()
+    verdicts = grade_many([rf"\boxed{{\frac{{{k}}}{{2}}}}" for k in range(16)], ["0.5"] * 16, processes=2)
+    assert [v.correct for v in verdicts] == [k == 1 for k in range(16)]
+    assert len(timeout._idle) == 2  # both threads started a worker: the single gold was split
 
 
 # --- timeouts: bounded off the main thread and inside worker processes ---------------------------------
