@@ -84,8 +84,8 @@ def ensure_tiny_model(name: str, cache_dir: Path | None = None, spec: TinySpec |
 def build_tiny_model(out_dir: Path, name: str, spec: TinySpec) -> dict:
     """Generate the corpus, train the tokenizer, pretrain the model and save everything into `out_dir`.
 
-    Seeded and offline; uses 2 threads while it runs (restoring the caller's setting afterwards) and
-    leaves the caller's torch RNG state untouched. Returns the metadata also written to `MARKER`.
+    Seeded and offline; uses at most 2 threads (fewer if the caller's setting is lower) while it runs
+    (restoring the caller's setting afterwards) and leaves the caller's torch RNG state untouched. Returns the metadata also written to `MARKER`.
     """
     import torch
     from transformers import GenerationConfig, Qwen2ForCausalLM
@@ -95,7 +95,8 @@ def build_tiny_model(out_dir: Path, name: str, spec: TinySpec) -> dict:
     from r1lit.tiny.tokenizer import EOS_TOKEN, PAD_TOKEN, save_tokenizer, train_tokenizer
 
     start, threads = time.perf_counter(), torch.get_num_threads()
-    torch.set_num_threads(BUILD_THREADS)
+    # never more threads than the caller allows (OMP_NUM_THREADS=1 is far faster on a busy machine)
+    torch.set_num_threads(min(BUILD_THREADS, threads))
     log.info("building tiny model %s (spec %s) into %s", name, spec.hash(), out_dir)
     try:
         with torch.random.fork_rng():

@@ -57,6 +57,11 @@ SPECS: dict[str, TinySpec] = {
     "r1lit-tiny": TinySpec(),
     # the student of the distillation-vs-RL experiment: same corpus, half the width
     "r1lit-tiny-small": TinySpec(hidden_size=64, num_heads=2, num_kv_heads=1, intermediate_size=256),
+    # the R1-Zero base model (experiment=r1_zero_tiny, sweep_tiny): r1_zero template only, difficulty
+    # 1-2, half direct, half step-by-step answers. On unseen 2-operation problems (T=0.6) its direct
+    # answers are right ~18% of the time, its step-by-step ones ~47%: the gap GRPO has to find.
+    # (More direct-answer data, e.g. p_long=0.3 for 1400 steps, teaches direct answers to ~43%.)
+    "r1lit-tiny-zero": TinySpec(difficulty_weights=(1.0, 2.0), p_long=0.5, p_chat=0.0, steps=1000),
     # a reduced, barely trained model that builds in seconds: smoke tests and config tests only
     "r1lit-tiny-test": TinySpec(
         hidden_size=32,
