@@ -17,17 +17,31 @@ RUN="$ROOT/grpo/$RUN_NAME"
 start=$SECONDS
 step() { printf '\n== [%4ds] %s\n' "$((SECONDS - start))" "$*"; }
 
-step "1/4 the embedded tiny model (built once into \${R1LIT_CACHE:-~/.cache/r1lit}, then reused)"
-r1lit-tiny build
-r1lit-tiny info | head -n 20
+# The base model and held-out set of the experiment, so the eval rows score what the run trained on.
+read -r BASE DIFFICULTY N_HELDOUT HELDOUT_SEED < <(python - "$@" <<'PY'
+import sys
+from hydra import compose, initialize_config_dir
+from r1lit.cli.train import CONF_DIR
+with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+    cfg = compose("train", overrides=["experiment=r1_zero_tiny", *sys.argv[1:]])
+h = cfg.data.heldout
+print(cfg.model.name_or_path, h.difficulty, h.n, h.seed)
+PY
+)
+
+step "1/4 the embedded base model $BASE (built once into \${R1LIT_CACHE:-~/.cache/r1lit}, then reused)"
+r1lit-tiny build --name "$BASE"
+r1lit-tiny info --name "$BASE" | head -n 12
 
 step "2/4 R1-Zero: GRPO with accuracy + format rewards on synthetic arithmetic (experiment=r1_zero_tiny)"
 r1lit-train experiment=r1_zero_tiny run_name="$RUN_NAME" paths.output_root="$ROOT" "$@"
 
 step "3/4 the paper's protocol (T=0.6, top-p 0.95, k samples) on the held-out set: base vs trained"
-# Same benchmark config and seed for both rows, so the two rows score the same problems.
-r1lit-eval model.name_or_path=r1lit-tiny model.label=base output_dir="$RUN/eval/base" cache_dir="$ROOT/eval/cache" progress=false
-r1lit-eval model.name_or_path="$RUN/hf/final" model.label=r1-zero-tiny output_dir="$RUN/eval/final" cache_dir="$ROOT/eval/cache" progress=false
+# The run's own held-out set (same problems, seed and k) for both rows.
+heldout=(benchmark.synthetic.loader.difficulty="$DIFFICULTY" benchmark.synthetic.loader.n="$N_HELDOUT"
+  benchmark.synthetic.loader.seed="$HELDOUT_SEED" cache_dir="$ROOT/eval/cache" progress=false)
+r1lit-eval model.name_or_path="$BASE" model.label=base output_dir="$RUN/eval/base" "${heldout[@]}"
+r1lit-eval model.name_or_path="$RUN/hf/final" model.label=r1-zero-tiny output_dir="$RUN/eval/final" "${heldout[@]}"
 
 step "4/4 Figures 2 and 3 and Table 2 from the run's logs and eval results (no model needed)"
 python -m paper_figs.make_all "$RUN" --tables table2
