@@ -78,7 +78,7 @@ def plot_figure2(series: list[tuple[str, str, AggCurve]], k: str, stem: Path) ->
                 ax.set_title(names[metric])
         for ax in axes:
             ax.set_xlabel("RL training step")
-            finish_axes(ax, percent=True)
+        finish_axes(axes, percent=True)
         axes[0].legend(loc="best", title=band_note(series))
         axes[0].set_ylabel("held-out accuracy (%)")
         fig.tight_layout()

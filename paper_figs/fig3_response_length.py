@@ -76,7 +76,7 @@ def plot_figure3(series: list[tuple[str, str, AggCurve]], stem: Path) -> list[Pa
                 ax.set_title(TITLES[split])
         for ax in axes:
             ax.set_xlabel("RL training step")
-            finish_axes(ax)
+        finish_axes(axes)
         axes[0].set_ylabel("mean response length (tokens)")
         axes[0].legend(loc="best", title=band_note(series))
         fig.tight_layout()

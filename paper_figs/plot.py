@@ -69,22 +69,25 @@ def series_style(i: int) -> dict[str, str]:
     return {"color": color(i), "linestyle": DASHES[i % len(DASHES)], "marker": MARKERS[i % len(MARKERS)]}
 
 
-def finish_axes(ax: Any, percent: bool = False) -> None:
+def finish_axes(axes: Sequence[Any], percent: bool = False) -> None:
     """Integer step ticks; y from 0 (accuracies and lengths are never negative), at most 100 for percentages.
 
-    The axis starts a hair below 0 so that a line at exactly 0 stays visible above the spine.
+    One y range for all `axes` (the panels share their y axis), from the highest point drawn in any of
+    them, bands included; the axis starts a hair below 0 so that a line at exactly 0 stays visible.
     """
     from matplotlib.ticker import MaxNLocator
 
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    if ax.has_data() and ax.dataLim.x1 - ax.dataLim.x0 < 1:  # a single step: show a step either side
-        ax.set_xlim(ax.dataLim.x0 - 1, ax.dataLim.x1 + 1)
-    top = 1.08 * ax.dataLim.y1 if ax.has_data() else 0.0  # headroom: a line at the maximum stays visible
+    drawn = [ax for ax in axes if ax.has_data()]
+    top = 1.08 * max((ax.dataLim.y1 for ax in drawn), default=0.0)  # headroom above the highest point
     floor = 10.0 if percent else 1.0  # an all-zero plot still gets a readable scale
     top = max(top, floor) if top > floor / 100 else floor
     if percent:
         top = min(top, 102.0)
-    ax.set_ylim(-0.02 * top, top)
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if ax.has_data() and ax.dataLim.x1 - ax.dataLim.x0 < 1:  # a single step: show a step either side
+            ax.set_xlim(ax.dataLim.x0 - 1, ax.dataLim.x1 + 1)
+        ax.set_ylim(-0.02 * top, top)
 
 
 def plot_band(
@@ -101,7 +104,7 @@ def plot_band(
     mean = [m * scale for m in agg.mean]
     ax.plot(
         steps, mean, linestyle=linestyle, color=color, label=label, marker=marker,
-        markersize=3 if len(steps) <= 40 else 0,  # markers only where they do not blur into the line
+        markersize=3 if len(steps) <= 12 else 0,  # markers only where they do not blur into the line
     )  # fmt: skip
     if any(n > 1 for n in agg.n):
         lo = [
