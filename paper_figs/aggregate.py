@@ -78,9 +78,13 @@ def tail_mean(curve: Curve | None, n: int) -> float:
     return sum(tail) / len(tail)
 
 
+# Readable names of override keys whose last part says little on its own (`n` is the group size G).
+DISPLAY_NAMES = {"stage.module.sampling.n": "G", "stage.module.num_iterations": "mu"}
+
+
 def short_key(key: str) -> str:
     """`stage.module.beta` -> `beta`; `reward` -> `reward` (labels must stay readable in a legend)."""
-    return key.rsplit(".", 1)[-1]
+    return DISPLAY_NAMES.get(key, key.rsplit(".", 1)[-1])
 
 
 def varying_keys(settings: Sequence[Mapping[str, str]], ignore: Sequence[str] = IGNORED_KEYS) -> list[str]:

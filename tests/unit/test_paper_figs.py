@@ -99,6 +99,11 @@ def test_group_settings_ignores_seed_and_labels_varying_keys() -> None:
     assert group_settings(settings[:1] + settings[2:], default_label="R1-Zero") == [("R1-Zero", [0, 1])]
 
 
+def test_group_size_is_labelled_g() -> None:
+    settings = [{"stage.module.sampling.n": "4"}, {"stage.module.sampling.n": "8"}]
+    assert [label for label, _ in group_settings(settings)] == ["G=4", "G=8"]
+
+
 def test_numeric_label_sort() -> None:
     labels = ["beta=0.2", "beta=0.0", "beta=0.04"]
     assert sorted(labels, key=sort_key_numeric) == ["beta=0.0", "beta=0.04", "beta=0.2"]
