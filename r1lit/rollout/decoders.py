@@ -84,6 +84,8 @@ def supports_llama_decoder(model: PreTrainedModel) -> bool:
     )
 
 
+# RMSNorm classes computing weight * x / sqrt(mean(x^2) + eps) (no offset on the weight, unlike Gemma's).
+RMS_NORMS = ("LlamaRMSNorm", "Qwen2RMSNorm", "Qwen3RMSNorm")
 # Fusing copies the projection weights once per micro-batch: worth it only while that copy is cheap.
 FUSE_MAX_BYTES = 256 * 2**20
 
@@ -199,7 +201,15 @@ class LlamaDecoder:
         q = self._rotary(q.transpose(1, 2), cos, sin)
         return q, self._rotary(k.transpose(1, 2), cos, sin), v.transpose(1, 2)
 
-    def _step_mlp(self, i: int, mlp: torch.nn.Module, h: torch.Tensor) -> torch.Tensor:
+    @staticmethod
+    def _norm(norm: torch.nn.Module, h: torch.Tensor) -> torch.Tensor:
+        """`norm(h)`; an fp32 RMSNorm as one fused op (the module's several elementwise ops, same math)."""
+        eps = getattr(norm, "variance_epsilon", None)
+        if eps is None or h.dtype != torch.float32 or type(norm).__name__ not in RMS_NORMS:
+            return norm(h)
+        return F.rms_norm(h, (h.shape[-1],), norm.weight, eps)
+
+    def _mlp(self, i: int, mlp: torch.nn.Module, h: torch.Tensor) -> torch.Tensor:
         """`mlp(h)` = down(act(gate(h)) * up(h)), with layer i's fused [gate; up] matmul when there is one."""
         if self.fused is None:
             return mlp(h)
@@ -216,7 +226,11 @@ class LlamaDecoder:
         mask = attention_mask.bool()  # [B, L]
         pos = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # [B, L]
         self.max_length = L + max_new_tokens
-        h = self.inner.embed_tokens(input_ids)  # [B, L, E]
+        # Projections and MLPs run on the N real tokens only ([N, E]); only attention needs the padded
+        # [B, L] layout. Pad positions never feed a real token (their keys are masked), so their hidden
+        # states are not needed; their cache entries stay zero and masked.
+        real = mask.reshape(-1).nonzero()[:, 0]  # [N] flat indices of real tokens
+        h = self.inner.embed_tokens(input_ids.reshape(-1)[real])  # [N, E]
         self._rope_table(self.max_length, h)
         causal = torch.ones(L, L, dtype=torch.bool, device=h.device).tril()  # [L, L]
         # A pad query sees only itself: finite garbage instead of the NaN of an all-masked softmax row.
@@ -225,14 +239,14 @@ class LlamaDecoder:
         cap = min(L + min(max_new_tokens, self.grow_by), self.max_length)
         self.keys, self.values = [], []
         cos, sin = self.cos[pos][:, None], self.sin[pos][:, None]  # [B, 1, L, D]
-        for layer in self.inner.layers:
+        for i, layer in enumerate(self.inner.layers):
             attn = layer.self_attn
-            q, k, v = self._qkv(attn, layer.input_layernorm(h), cos, sin)
+            q, k, v = self._prefill_qkv(i, attn, self._norm(layer.input_layernorm, h), real, (B, L), cos, sin)
             o = F.scaled_dot_product_attention(
                 q, k, v, attn_mask=attn_mask, scale=attn.scaling, enable_gqa=self.n_kv != self.n_heads
             )  # [B, H, L, D]
-            h = h + attn.o_proj(o.transpose(1, 2).reshape(B, L, -1))
-            h = h + layer.mlp(layer.post_attention_layernorm(h))
+            h = h + attn.o_proj(o.transpose(1, 2).reshape(B * L, -1)[real])  # [N, E]
+            h = h + self._mlp(i, layer.mlp, self._norm(layer.post_attention_layernorm, h))
             self.keys.append(F.pad(k, (0, 0, 0, cap - L)))  # [B, Hkv, cap, D]
             self.values.append(F.pad(v, (0, 0, 0, cap - L)))
         # Additive key bias [B, cap]: 0 for real keys, -inf for pads and not-yet-written columns.
@@ -240,7 +254,33 @@ class LlamaDecoder:
         self.key_bias[:, :L].masked_fill_(mask, 0.0)
         self.positions = pos[:, -1] + 1  # [B]
         self.length = L
-        return self._logits(h[:, -1])
+        # Each row's last real token (left padding: the last of its run in the flat order).
+        last = mask.sum(-1).cumsum(0) - 1  # [B]
+        return self._logits(h[last.clamp(min=0)])
+
+    def _prefill_qkv(
+        self,
+        i: int,
+        attn: torch.nn.Module,
+        x: torch.Tensor,
+        real: torch.Tensor,
+        shape: tuple[int, int],
+        cos: torch.Tensor,
+        sin: torch.Tensor,
+    ) -> tuple[torch.Tensor, ...]:
+        """[N, E] real-token inputs -> q [B, H, L, D], k and v [B, Hkv, L, D] (zeros at pad positions)."""
+        B, L = shape
+        H, Hkv, D = self.n_heads, self.n_kv, self.head_dim
+        if self.fused is not None:
+            qkv = F.linear(x, self.fused[i][0], self.fused[i][1])  # [N, (H + 2 Hkv) * D]
+        else:
+            qkv = torch.cat([attn.q_proj(x), attn.k_proj(x), attn.v_proj(x)], dim=-1)
+        padded = qkv.new_zeros(B * L, qkv.shape[-1]).index_copy_(0, real, qkv)
+        q, k, v = padded.view(B, L, H + 2 * Hkv, D).split((H, Hkv, Hkv), dim=2)
+        if hasattr(attn, "q_norm"):  # Qwen3: RMSNorm over the head dim before rotary
+            q, k = attn.q_norm(q), attn.k_norm(k)
+        q = self._rotary(q.transpose(1, 2), cos, sin)
+        return q, self._rotary(k.transpose(1, 2), cos, sin), v.transpose(1, 2)
 
     def step(self, tokens: torch.Tensor) -> torch.Tensor:
         B, col = tokens.shape[0], self.length
@@ -254,7 +294,7 @@ class LlamaDecoder:
         h = self.inner.embed_tokens(tokens[:, None])  # [B, 1, E]
         for i, layer in enumerate(self.inner.layers):
             attn = layer.self_attn
-            q, k, v = self._step_qkv(i, attn, layer.input_layernorm(h), cos, sin)
+            q, k, v = self._step_qkv(i, attn, self._norm(layer.input_layernorm, h), cos, sin)
             self.keys[i][:, :, col : col + 1] = k
             self.values[i][:, :, col : col + 1] = v
             keys = self.keys[i][:, :, :S].reshape(B * self.n_kv, S, D)  # a view: B and Hkv strides merge
@@ -265,7 +305,7 @@ class LlamaDecoder:
             )
             o = torch.bmm(scores.float().softmax(-1).to(values.dtype), values)  # [B*Hkv, G, D]
             h = h + attn.o_proj(o.reshape(B, 1, -1))
-            h = h + self._step_mlp(i, layer.mlp, layer.post_attention_layernorm(h))
+            h = h + self._mlp(i, layer.mlp, self._norm(layer.post_attention_layernorm, h))
         self.length = S
         self.positions = self.positions + 1
         return self._logits(h[:, 0])
