@@ -39,6 +39,7 @@ def test_grpo_lengthens_responses_without_losing_accuracy(tmp_path: Path) -> Non
         f"trainer.max_steps={RL_STEPS}", f"trainer.val_check_interval={RL_STEPS}",
         "trainer.enable_progress_bar=false", "data.heldout.n=100", "stage.datamodule.eval_batch_size=100",
         "callbacks=none", "logger=csv",
+        "stage.module.learning_rate=2e-4",  # shifts the style within 60 steps (the experiment uses 1e-4 for 100)
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     log = tmp_path / "train.log"
