@@ -31,7 +31,7 @@ PY
 
 step "1/4 the embedded base model $BASE (built once into \${R1LIT_CACHE:-~/.cache/r1lit}, then reused)"
 r1lit-tiny build --name "$BASE"
-r1lit-tiny info --name "$BASE" | head -n 12
+r1lit-tiny info --name "$BASE"
 
 step "2/4 R1-Zero: GRPO with accuracy + format rewards on synthetic arithmetic (experiment=r1_zero_tiny)"
 r1lit-train experiment=r1_zero_tiny run_name="$RUN_NAME" paths.output_root="$ROOT" "$@"
