@@ -8,7 +8,7 @@
 #   bash experiments/beta/launch.sh trainer.max_steps=40
 # The GRPO sweeps run experiment=$SWEEP_EXPERIMENT: by default sweep_cpu_small (experiments/conf/experiment/,
 # the embedded tiny model on 2 CPU cores, the setting the READMEs' outcomes were measured at);
-# SWEEP_EXPERIMENT=sweep_tiny (conf/experiment/, when present) or r1_zero_tiny are other CPU settings,
+# SWEEP_EXPERIMENT=sweep_tiny (conf/experiment/, from r1lit-tiny-zero) or r1_zero_tiny are other CPU settings,
 # SWEEP_EXPERIMENT=r1_zero_qwen2.5_math_1.5b is the real-model setting for GPU users. Experiments that belong
 # to the sweeps only live in experiments/conf/experiment/ (on Hydra's search path here); R1LIT_CONFIG_DIR
 # adds one more folder of your own configs (e.g. <dir>/experiment/my_sweep.yaml) to that search path.
