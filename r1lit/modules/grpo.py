@@ -77,6 +77,7 @@ class GRPOModule(L.LightningModule):
         max_grad_norm: gradient clipping (null: no clipping; the norm is logged either way).
         micro_batch_size: completions per forward/backward (rounded to whole groups; null: all at once).
         share_prompt_prefix: run each prompt once per group in the training forward (see rollout_batch.py).
+        length_buckets: with share_prompt_prefix, score completions in this many batches of similar length.
         gradient_checkpointing: HF gradient checkpointing (needs share_prompt_prefix=false).
         log_entropy: compute per-token entropies for logging.
         accuracy_term: the reward term whose value > 0 means "correct" (for accuracy and length splits).
@@ -115,6 +116,7 @@ class GRPOModule(L.LightningModule):
         max_grad_norm: float | None,
         micro_batch_size: int | None,
         share_prompt_prefix: bool,
+        length_buckets: int,
         gradient_checkpointing: bool,
         log_entropy: bool,
         accuracy_term: str | None,
@@ -161,6 +163,8 @@ class GRPOModule(L.LightningModule):
             problems.append("num_iterations must be >= 1 and max_refill_rounds >= 0")
         if args["micro_batch_size"] is not None and args["micro_batch_size"] < 1:
             problems.append("micro_batch_size must be >= 1 or null")
+        if args["length_buckets"] < 1:
+            problems.append(f"length_buckets must be >= 1, got {args['length_buckets']}")
         if args["gradient_checkpointing"] and args["share_prompt_prefix"]:
             problems.append("gradient_checkpointing disables the KV cache: set share_prompt_prefix=false")
         names = [t.name for t in args["rewards"]]
@@ -274,6 +278,7 @@ class GRPOModule(L.LightningModule):
                         hp.share_prompt_prefix,
                         with_entropy=hp.log_entropy,
                         entropy_grad=hp.entropy_coef != 0,
+                        n_buckets=hp.length_buckets,
                     )  # [n, Lc] each
                     loss, m = grpo_loss(
                         logps, advantages[a * g : b * g], masks[i], epsilon_low=hp.epsilon_low, beta=hp.beta,
@@ -298,7 +303,8 @@ class GRPOModule(L.LightningModule):
         """Log-probs without grad (reference, or pi_theta_old for mu > 1).  # [n, Lc]"""
         with torch.inference_mode():
             logps, _ = completion_logprobs(
-                model, chunk, self.sampling.temperature, self.hparams.share_prompt_prefix
+                model, chunk, self.sampling.temperature, self.hparams.share_prompt_prefix,
+                n_buckets=self.hparams.length_buckets,
             )
         return logps.clone()  # a normal tensor: inference tensors cannot enter autograd graphs
 

@@ -8,8 +8,10 @@ reference (without) over every `[prompt + completion]`. Three things keep it lea
   prompt tokens cost B, not B*G, sequence positions, forward and backward (gradients flow back through
   the repeated cache into the single prompt pass). Mathematically the same as scoring each
   `[prompt + completion]` row on its own; numerically equal up to float rounding.
-- **No padding to `max_new_tokens`.** Each micro-batch is trimmed to its longest real completion and
-  its longest real prompt.
+- **Little padding.** Each micro-batch is trimmed to its longest real prompt, and its completions are
+  scored in `length_buckets` batches of similar length, each trimmed to its own longest completion: with
+  lengths from 5 to 64 tokens, one padded batch would spend most of its matmuls on padding. (The prompt
+  pass still runs once; each bucket gathers its rows' prompt K/V from it.)
 - **Selective log-softmax.** Only the sampled token's log-prob is taken (`r1lit.algos.logprobs`), one
   row at a time, so no second `[N, L, V]` tensor is ever built.
 
@@ -19,14 +21,20 @@ which disables the KV cache in HF models); `logits_to_keep` still skips the lm_h
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import copy
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from r1lit.algos import logprobs_and_entropy, selective_log_softmax
 from r1lit.rollout.base import Completion
+
+if TYPE_CHECKING:
+    from transformers.cache_utils import Cache
 
 
 @dataclass
@@ -105,38 +113,57 @@ def _scores(
     return selective_log_softmax(logits, targets, temperature), None
 
 
-def _shared_prefix_logits(model: torch.nn.Module, rb: PackedRollout) -> tuple[Tensor, Tensor]:
-    """Prompt pass once per group, completions against the repeated cache.
+def _select_cache(cache: Cache, rows: Tensor) -> Cache:
+    """A new cache holding rows `rows` of `cache` (differentiable gather; `cache` itself is unchanged)."""
+    sub = copy.copy(cache)
+    sub.layers = [copy.copy(layer) for layer in cache.layers]
+    sub.batch_select_indices(rows)
+    return sub
+
+
+def length_buckets(lengths: Tensor, n_buckets: int) -> list[Tensor]:
+    """Row indices split into at most `n_buckets` runs of similar length, longest rows first.  # [n_b] each"""
+    order = torch.argsort(lengths, descending=True, stable=True)
+    return [rows for rows in order.tensor_split(max(1, min(n_buckets, len(order)))) if rows.numel()]
+
+
+def _shared_prefix_scores(
+    model: torch.nn.Module, rb: PackedRollout, score: Callable[[Tensor, Tensor], tuple[Tensor, Tensor | None]],
+    n_buckets: int,
+) -> tuple[Tensor, Tensor | None]:
+    """Prompt pass once per group; each length bucket of completions attends to its rows' prompt K/V.
 
     Returns:
-        `(first [N, 1, V], rest [N, Lc - 1, V])`: logits predicting completion token 0 and tokens 1..Lc-1.
+        `score` of every completion token, `(logps [N, Lc], entropy [N, Lc] or None)`, zeros on padding.
     """
-    g = rb.group_size
+    g, (n, lc) = rb.group_size, rb.completion_ids.shape
     p_pos = (rb.prompt_mask.cumsum(-1) - 1).clamp(min=0)  # [B, Lp]
     out = model(
-        input_ids=rb.prompt_ids,
-        attention_mask=rb.prompt_mask,
-        position_ids=p_pos,
-        use_cache=True,
+        input_ids=rb.prompt_ids, attention_mask=rb.prompt_mask, position_ids=p_pos, use_cache=True,
         logits_to_keep=1,
-    )
-    cache = out.past_key_values
-    cache.batch_repeat_interleave(g)  # [B, ...] -> [B*G, ...]; differentiable (a repeat of the prompt's K/V)
-    first = out.logits[:, -1:].repeat_interleave(g, dim=0)  # [N, 1, V]
-    full_mask = torch.cat(
-        [rb.prompt_mask.repeat_interleave(g, dim=0), rb.completion_mask], dim=1
-    )  # [N, Lp+Lc]
-    lc = rb.completion_ids.shape[1]
-    c_pos = rb.prompt_mask.sum(-1, keepdim=True).repeat_interleave(g, dim=0) + torch.arange(
-        lc, device=full_mask.device
-    )
-    if lc == 1:  # nothing after the first token to predict
-        return first, first[:, :0]
-    out = model(
-        input_ids=rb.completion_ids[:, :-1], attention_mask=full_mask[:, :-1], position_ids=c_pos[:, :-1],
-        past_key_values=cache, use_cache=True,
     )  # fmt: skip
-    return first, out.logits  # [N, 1, V], [N, Lc-1, V]
+    group_of = torch.arange(n, device=rb.completion_ids.device) // g  # [N] prompt row of each completion
+    first = score(out.logits[:, -1:][group_of], rb.completion_ids[:, :1])  # predicts completion token 0
+    parts: list[tuple[Tensor, Tensor, Tensor | None]] = []  # (rows, logps [n_b, Lc-1], entropy)
+    for rows in length_buckets(rb.completion_mask.sum(1), n_buckets) if lc > 1 else []:
+        width = max(int(rb.completion_mask[rows].sum(1).max()), 2)  # this bucket's longest completion
+        prompts = group_of[rows]
+        mask = torch.cat([rb.prompt_mask[prompts], rb.completion_mask[rows, : width - 1]], dim=1)
+        pos = rb.prompt_mask[prompts].sum(-1, keepdim=True) + torch.arange(width - 1, device=mask.device)
+        logits = model(
+            input_ids=rb.completion_ids[rows, : width - 1], attention_mask=mask, position_ids=pos,
+            past_key_values=_select_cache(out.past_key_values, prompts), use_cache=True,
+        ).logits  # [n_b, width-1, V]: predicts completion tokens 1 .. width-1
+        lp, ent = score(logits, rb.completion_ids[rows, 1:width])
+        pad = (0, lc - width)
+        parts.append((rows, F.pad(lp, pad), None if ent is None else F.pad(ent, pad)))
+    if not parts:
+        return first
+    inverse = torch.argsort(torch.cat([rows for rows, _, _ in parts]))  # back to the original row order
+    logps = torch.cat([first[0], torch.cat([lp for _, lp, _ in parts])[inverse]], dim=1)
+    if first[1] is None:
+        return logps, None
+    return logps, torch.cat([first[1], torch.cat([e for _, _, e in parts])[inverse]], dim=1)
 
 
 def _full_row_logits(model: torch.nn.Module, rb: PackedRollout) -> Tensor:
@@ -158,6 +185,7 @@ def completion_logprobs(
     share_prefix: bool = True,
     with_entropy: bool = False,
     entropy_grad: bool = False,
+    n_buckets: int = 1,
 ) -> tuple[Tensor, Tensor | None]:
     """Log-probs (and optionally entropies) of each sampled completion token under `model`.
 
@@ -168,17 +196,15 @@ def completion_logprobs(
         share_prefix: run each prompt once per group (see the module docstring).
         with_entropy: also return per-token entropies (detached: for logging).
         entropy_grad: return entropies with grad (for an entropy bonus); implies `with_entropy`.
+        n_buckets: with `share_prefix`, score completions in this many batches of similar length.
 
     Returns:
         `(logps [N, Lc], entropy [N, Lc] or None)`, float32; padding positions hold garbage (mask them).
     """
-    targets = rb.completion_ids  # [N, Lc]
+
+    def score(logits: Tensor, targets: Tensor) -> tuple[Tensor, Tensor | None]:
+        return _scores(logits, targets, temperature, with_entropy, entropy_grad)
+
     if not share_prefix:
-        return _scores(_full_row_logits(model, rb), targets, temperature, with_entropy, entropy_grad)
-    first, rest = _shared_prefix_logits(model, rb)
-    lp0, ent0 = _scores(first, targets[:, :1], temperature, with_entropy, entropy_grad)  # [N, 1]
-    if rest.shape[1] == 0:
-        return lp0, ent0
-    lp1, ent1 = _scores(rest, targets[:, 1:], temperature, with_entropy, entropy_grad)  # [N, Lc-1]
-    entropy = torch.cat([ent0, ent1], dim=1) if ent0 is not None else None
-    return torch.cat([lp0, lp1], dim=1), entropy
+        return score(_full_row_logits(model, rb), rb.completion_ids)
+    return _shared_prefix_scores(model, rb, score, n_buckets)

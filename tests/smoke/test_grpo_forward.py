@@ -10,7 +10,7 @@ import pytest
 import torch
 from transformers import Qwen2Config, Qwen2ForCausalLM
 
-from r1lit.modules.rollout_batch import completion_logprobs, micro_batches, pack_completions
+from r1lit.modules.rollout_batch import completion_logprobs, length_buckets, micro_batches, pack_completions
 from r1lit.rollout.base import Completion
 
 TEMPERATURE = 0.7
@@ -49,11 +49,13 @@ def _row_by_row(model: Qwen2ForCausalLM, groups: list[list[Completion]]) -> list
     return out
 
 
-@pytest.mark.parametrize("share_prefix", [True, False])
-def test_logprobs_and_grads_match_row_by_row(model, groups, share_prefix: bool) -> None:
+@pytest.mark.parametrize(("share_prefix", "n_buckets"), [(True, 1), (True, 3), (True, 100), (False, 1)])
+def test_logprobs_and_grads_match_row_by_row(model, groups, share_prefix: bool, n_buckets: int) -> None:
     packed = pack_completions(groups, pad_id=0)
     model.zero_grad()
-    logps, entropy = completion_logprobs(model, packed, TEMPERATURE, share_prefix, with_entropy=True)
+    logps, entropy = completion_logprobs(
+        model, packed, TEMPERATURE, share_prefix, with_entropy=True, n_buckets=n_buckets
+    )
     assert logps.shape == packed.completion_ids.shape == entropy.shape
     expected = _row_by_row(model, groups)
     for row, ref in zip(logps, expected, strict=True):
@@ -74,6 +76,13 @@ def test_micro_batches_trim_padding(groups) -> None:
     assert last.prompt_ids.shape == (1, 3)
     assert last.completion_ids.shape[1] == max(len(c.token_ids) for c in groups[2])
     assert bool(last.prompt_mask.all())
+
+
+def test_length_buckets_group_similar_lengths() -> None:
+    lengths = torch.tensor([3, 9, 1, 9, 5, 2, 7])
+    buckets = length_buckets(lengths, 3)
+    assert [b.tolist() for b in buckets] == [[1, 3, 6], [4, 0], [5, 2]]  # longest first, stable on ties
+    assert [b.tolist() for b in length_buckets(lengths[:2], 5)] == [[1], [0]]  # never an empty bucket
 
 
 def test_pack_rejects_ragged_groups(groups) -> None:
