@@ -40,7 +40,7 @@ KINDS = ("math", "int", "choice")
 # in which math-verify looks for the answer itself (is_equivalent on free text), get more room.
 MAX_ANSWER_CHARS = 2_000
 MAX_RAW_CHARS = 50_000
-_CHUNKS_PER_PROCESS = 8  # grade_many hands each thread several chunks, so the slower items even out
+_CHUNKS_PER_PROCESS = 32  # many small chunks: the slower items even out and no thread idles long at the end
 
 
 @dataclass(frozen=True)

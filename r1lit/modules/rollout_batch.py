@@ -128,7 +128,9 @@ def length_buckets(lengths: Tensor, n_buckets: int) -> list[Tensor]:
 
 
 def _shared_prefix_scores(
-    model: torch.nn.Module, rb: PackedRollout, score: Callable[[Tensor, Tensor], tuple[Tensor, Tensor | None]],
+    model: torch.nn.Module,
+    rb: PackedRollout,
+    score: Callable[[Tensor, Tensor], tuple[Tensor, Tensor | None]],
     n_buckets: int,
 ) -> tuple[Tensor, Tensor | None]:
     """Prompt pass once per group; each length bucket of completions attends to its rows' prompt K/V.
@@ -151,8 +153,11 @@ def _shared_prefix_scores(
         mask = torch.cat([rb.prompt_mask[prompts], rb.completion_mask[rows, : width - 1]], dim=1)
         pos = rb.prompt_mask[prompts].sum(-1, keepdim=True) + torch.arange(width - 1, device=mask.device)
         logits = model(
-            input_ids=rb.completion_ids[rows, : width - 1], attention_mask=mask, position_ids=pos,
-            past_key_values=_select_cache(out.past_key_values, prompts), use_cache=True,
+            input_ids=rb.completion_ids[rows, : width - 1],
+            attention_mask=mask,
+            position_ids=pos,
+            past_key_values=_select_cache(out.past_key_values, prompts),
+            use_cache=True,
         ).logits  # [n_b, width-1, V]: predicts completion tokens 1 .. width-1
         lp, ent = score(logits, rb.completion_ids[rows, 1:width])
         pad = (0, lc - width)

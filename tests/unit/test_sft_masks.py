@@ -39,7 +39,7 @@ def test_only_assistant_turns_and_their_eos_are_labelled(tokenizer: PreTrainedTo
         {"role": "assistant", "content": "ok"},
     ]
     out = tokenize_chat(tokenizer, messages)
-    labelled = [tokenizer.convert_ids_to_tokens(i) for i, lab in zip(out["input_ids"], out["labels"]) if lab != IGNORE_INDEX]
+    labelled = [tokenizer.convert_ids_to_tokens(i) for i, lab in zip(out["input_ids"], out["labels"], strict=True) if lab != IGNORE_INDEX]
     # Each assistant turn contributes its content and its <|im_end|> (the EOS), nothing from user turns.
     assert [t for t in labelled if t.strip()] == ["4", "<|im_end|>", "ok", "<|im_end|>"]
     assert out["labels"][-len(labelled) :] != [IGNORE_INDEX] * len(labelled)

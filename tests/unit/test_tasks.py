@@ -22,7 +22,7 @@ def test_deterministic_and_seed_dependent(task: str) -> None:
     a = make_problems("train", 50, seed=1, difficulty=3, task=task)
     assert a == make_problems("train", 50, seed=1, difficulty=3, task=task)
     assert a != make_problems("train", 50, seed=2, difficulty=3, task=task)
-    assert all(KEYS <= set(r) and r["task"] == task and r["difficulty"] == 3 for r in a)
+    assert all(set(r) >= KEYS and r["task"] == task and r["difficulty"] == 3 for r in a)
     assert all(isinstance(r["answer"], str) for r in a)
     assert len({r["question"] for r in a}) == len(a) == len({r["id"] for r in a})
 
