@@ -1,13 +1,13 @@
-"""R1-Zero on a tiny model built from scratch: GRPO shifts it to longer, step-by-step answers.
+"""R1-Zero on a tiny model built from scratch: GRPO makes it answer better and at greater length.
 
 The R1-Zero base model's recipe (`r1lit-tiny-zero`: r1_zero template, difficulty 1-2, half step-by-step
 answers) with fewer pretraining steps is built into a temporary cache (CI has no cache), then
 `r1lit-train experiment=sweep_tiny` runs pure GRPO with the accuracy + format rewards. The base model
 answers most questions directly, and those answers are mostly wrong; the step-by-step ones are right
-more often, so GRPO shifts it to the longer style (the paper's Figure 3 in miniature), asserted on
-the run's own heldout.jsonl (k=4 samples at T=0.6 on unseen questions). Known gap: on this model the
-held-out pass@1 does not yet rise with it (the long answers the trained policy writes are less
-accurate than the base model's), so pass@1 is only checked not to collapse.
+more often, so GRPO shifts it to the longer style and held-out pass@1 rises (the paper's Figures 2
+and 3 in miniature), asserted on the run's own heldout.jsonl (k=4 samples at T=0.6 on 100 unseen
+questions). Measured: pass@1 0.12 -> 0.20, length 29.6 -> 35.6 tokens, 191 s on a quiet 2-core machine;
+the thresholds below are about half of that, for the seed-to-seed and machine-to-machine spread.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ import pytest
 pytestmark = pytest.mark.slow
 PRETRAIN_STEPS = 600  # the full recipe uses 1000
 RL_STEPS = 60
-MIN_LENGTH_RISE = 3.0  # tokens (the full run goes from ~31 to ~37)
-MAX_PASS1_DROP = 0.05  # absolute
+MIN_LENGTH_RISE = 3.0  # tokens
+MIN_PASS1_RISE = 0.04  # absolute
 
 
-def test_grpo_lengthens_responses_without_losing_accuracy(tmp_path: Path) -> None:
+def test_grpo_raises_accuracy_and_length(tmp_path: Path) -> None:
     from r1lit.tiny.build import ensure_tiny_model
     from r1lit.tiny.specs import get_spec
 
@@ -39,7 +39,7 @@ def test_grpo_lengthens_responses_without_losing_accuracy(tmp_path: Path) -> Non
         f"trainer.max_steps={RL_STEPS}", f"trainer.val_check_interval={RL_STEPS}",
         "trainer.enable_progress_bar=false", "data.heldout.n=100", "stage.datamodule.eval_batch_size=100",
         "callbacks=none", "logger=csv",
-        "stage.module.learning_rate=2e-4",  # shifts the style within 60 steps (the experiment uses 1e-4 for 100)
+        "stage.datamodule.batch_size=32",  # r1_zero_tiny's prompts per step: 8 gives a noisy, lower rise
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     log = tmp_path / "train.log"
@@ -54,4 +54,4 @@ def test_grpo_lengthens_responses_without_losing_accuracy(tmp_path: Path) -> Non
     assert [r["step"] for r in rows] == [0, RL_STEPS]
     base, trained = rows
     assert trained["response_length"] - base["response_length"] >= MIN_LENGTH_RISE, (base, trained)
-    assert trained["pass@1"] >= base["pass@1"] - MAX_PASS1_DROP, (base, trained)
+    assert trained["pass@1"] - base["pass@1"] >= MIN_PASS1_RISE, (base, trained)
