@@ -6,15 +6,15 @@
 # script resumes the sweep: finished jobs (DONE.json) are skipped, an interrupted job continues from its
 # last.ckpt (resume=auto). Extra arguments to a launch script are Hydra overrides for every job, e.g.
 #   bash experiments/beta/launch.sh trainer.max_steps=40
-# The GRPO sweeps run experiment=$SWEEP_EXPERIMENT: by default sweep_cpu_small (experiments/conf/experiment/,
-# the embedded tiny model on 2 CPU cores, the setting the READMEs' outcomes were measured at);
-# SWEEP_EXPERIMENT=sweep_tiny (conf/experiment/, from r1lit-tiny-zero) or r1_zero_tiny are other CPU settings,
-# SWEEP_EXPERIMENT=r1_zero_qwen2.5_math_1.5b is the real-model setting for GPU users. Experiments that belong
+# The GRPO sweeps run experiment=$SWEEP_EXPERIMENT: by default sweep_tiny (conf/experiment/: R1-Zero GRPO
+# from the embedded r1lit-tiny-zero on 2 CPU cores, the setting the READMEs' outcomes were measured at);
+# SWEEP_EXPERIMENT=r1_zero_tiny is the full-budget CPU setting, SWEEP_EXPERIMENT=r1_zero_qwen2.5_math_1.5b
+# the real-model setting for GPU users. Experiments that belong
 # to the sweeps only live in experiments/conf/experiment/ (on Hydra's search path here); R1LIT_CONFIG_DIR
 # adds one more folder of your own configs (e.g. <dir>/experiment/my_sweep.yaml) to that search path.
 set -euo pipefail
 R1LIT_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SWEEP_EXPERIMENT="${SWEEP_EXPERIMENT:-sweep_cpu_small}"
+SWEEP_EXPERIMENT="${SWEEP_EXPERIMENT:-sweep_tiny}"
 
 # run_sweep NAME OVERRIDE...: the multirun, then `python -m paper_figs.make_all` on its folder.
 run_sweep() {

@@ -3,7 +3,7 @@
 # which lets low-probability tokens grow and keeps entropy from collapsing. Clipping only acts when a
 # rollout is used for more than one optimizer step (with one, the ratio is exactly 1), so every job here
 # takes num_iterations=2 optimizer steps per rollout.
-# 2 values x 2 seeds on experiment=$SWEEP_EXPERIMENT (default sweep_cpu_small), then one table + figures.
+# 2 values x 2 seeds on experiment=$SWEEP_EXPERIMENT (default sweep_tiny), then one table + figures.
 #   bash experiments/clip_higher/launch.sh [extra Hydra overrides for every job]
 . "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 run_sweep clip_higher "experiment=$SWEEP_EXPERIMENT" stage.module.num_iterations=2 \

@@ -3,7 +3,7 @@
 The jobs are what Hydra's basic sweeper would launch from the script's `run_sweep` overrides; each is
 composed from conf/train.yaml with experiments/conf on the search path, as common.sh does, and checked
 with r1lit.cli.validate. GRPO sweeps are checked with every sweep experiment that exists (the CPU
-default sweep_tiny, the measured sweep_cpu_small, r1_zero_tiny, and the GPU setting
+default sweep_tiny, r1_zero_tiny, and the GPU setting
 r1_zero_qwen2.5_math_1.5b); the cold-start pipeline also plans all its stages. A misspelled key or
 value in a launch script fails here, not minutes into a sweep.
 """
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 SWEEPS = sorted(p.parent.name for p in (REPO / "experiments").glob("*/launch.sh"))
 SWEEP_EXPERIMENTS = [
     name
-    for name in ("sweep_tiny", "sweep_cpu_small", "r1_zero_tiny", "r1_zero_qwen2.5_math_1.5b")
+    for name in ("sweep_tiny", "r1_zero_tiny", "r1_zero_qwen2.5_math_1.5b")
     if any((REPO / d / "experiment" / f"{name}.yaml").is_file() for d in ("conf", "experiments/conf"))
 ]
 
@@ -97,7 +97,7 @@ def test_cold_start_pipeline_plans_both_arms_alike(tmp_path: Path) -> None:
     none, cold = stages["r1_zero"], stages["reasoning_rl"]
     assert (
         cold.model.name_or_path.endswith("cold_start_sft/hf/final")
-        and none.model.name_or_path == "r1lit-tiny"
+        and none.model.name_or_path == "r1lit-tiny-zero"
     )
     for key in (
         "trainer.max_steps",
