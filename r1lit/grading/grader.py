@@ -14,6 +14,7 @@ Code is not graded here: that needs execution (``r1lit.grading.sandbox``).
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -221,9 +222,9 @@ def grade_many(
 
     With ``processes > 1`` the math-verify work runs in that many worker processes at once (one
     thread per process drives it; extraction and the fast path stay in this process). Items are
-    sorted by gold and handed out in contiguous chunks: a thread keeps its worker, so a gold is
-    parsed in one or two workers (its cache) instead of in every one, and one problem with many
-    samples is still spread over all processes.
+    sorted by gold and handed out in small chunks that keep a gold's items together: a thread keeps
+    its worker, so a gold is parsed once (then served from that worker's cache) instead of in every
+    worker, and one problem with many samples is still spread over all processes.
     """
     if len(completions) != len(golds):
         raise ValueError(f"{len(completions)} completions but {len(golds)} golds")
@@ -232,9 +233,8 @@ def grade_many(
     first_seen: dict[str | None, int] = {}
     for i, gold in enumerate(golds):
         first_seen.setdefault(gold if isinstance(gold, str) else None, i)
-    order = sorted(
-        range(len(golds)), key=lambda i: first_seen[golds[i] if isinstance(golds[i], str) else None]
-    )
+    gold_rank = [first_seen[g if isinstance(g, str) else None] for g in golds]
+    order = sorted(range(len(golds)), key=gold_rank.__getitem__)
     size = max(1, -(-len(order) // (processes * _CHUNKS_PER_PROCESS)))  # ceil: small chunks balance the load
     verdicts: list[Verdict | None] = [None] * len(golds)
 
@@ -243,6 +243,25 @@ def grade_many(
             verdicts[i] = grade(completions[i], golds[i], kind, timeout_s, **kwargs)
 
     with ThreadPoolExecutor(max_workers=processes, thread_name_prefix="r1lit-grade") as pool:
-        chunks = [order[start : start + size] for start in range(0, len(order), size)]
+        chunks = gold_chunks(order, gold_rank, size)
         list(pool.map(run, chunks))  # list(): re-raises a thread's exception here
     return verdicts  # type: ignore[return-value] - every slot is filled
+
+
+def gold_chunks(order: Sequence[int], gold_of: Sequence[int], size: int) -> list[list[int]]:
+    """Cut ``order`` (item indices sorted by gold) into chunks of at most ``size`` items.
+
+    A gold's items stay in one chunk (so one worker parses that gold) unless there are more than
+    ``size`` of them; then they are cut into pieces of ``size``, spread over the workers.
+    """
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    for _, group in itertools.groupby(order, key=gold_of.__getitem__):
+        items = list(group)
+        for start in range(0, len(items), size):
+            piece = items[start : start + size]
+            if current and len(current) + len(piece) > size:
+                chunks.append(current)
+                current = []
+            current.extend(piece)
+    return [*chunks, current] if current else chunks

@@ -16,6 +16,7 @@ import pytest
 
 from r1lit.grading import grade, grade_many, is_equivalent, timeout
 from r1lit.grading.equivalence import quick_equal
+from r1lit.grading.grader import gold_chunks
 from r1lit.grading.normalize import canonical, plain_number, to_mv_input
 from r1lit.grading.timeout import BoundedTimeout, WorkerError, call_bounded, shutdown_workers
 
@@ -154,6 +155,16 @@ def test_grade_many_pool_keeps_order_and_verdicts() -> None:
     assert [v.status for v in grade_many(completions, golds, processes=2)] == expected
     with pytest.raises(ValueError, match="golds"):
         grade_many(completions, golds[:-1], processes=2)
+
+
+def test_gold_chunks_keep_a_gold_together_unless_it_is_too_big() -> None:
+    #        items: 0  1  2  3  4  5  6  7  8  (sorted by gold rank)
+    gold_of = [0, 0, 1, 1, 1, 2, 3, 3, 3]
+    order = list(range(9))
+    assert gold_chunks(order, gold_of, 3) == [[0, 1], [2, 3, 4], [5], [6, 7, 8]]
+    assert gold_chunks(order, gold_of, 2) == [[0, 1], [2, 3], [4, 5], [6, 7], [8]]  # gold 1, 3 cut in pieces
+    assert gold_chunks(order, gold_of, 100) == [order]
+    assert gold_chunks([], [], 4) == []
 
 
 def test_grade_many_spreads_one_problem_over_all_processes() -> None:
