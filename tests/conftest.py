@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -20,3 +23,26 @@ def shared_data() -> Path:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true but {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture
+def run_train_cli() -> Callable[..., None]:
+    """``run(overrides, log, extra_path=None, timeout=900)``: ``python -m r1lit.cli.train`` in a subprocess.
+
+    One torch thread; stdout and stderr go to ``log``; a nonzero exit fails the test with the log's tail.
+    ``extra_path`` is put first on PYTHONPATH (for test-only callbacks).
+    """
+
+    def run(
+        overrides: Sequence[str], log: Path, extra_path: Path | None = None, timeout: float = 900
+    ) -> None:
+        path = os.pathsep.join(filter(None, [str(extra_path or ""), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": path}
+        with log.open("w") as f:
+            proc = subprocess.run(
+                [sys.executable, "-m", "r1lit.cli.train", *overrides],
+                env=env, stdout=f, stderr=subprocess.STDOUT, timeout=timeout,
+            )  # fmt: skip
+        assert proc.returncode == 0, log.read_text()[-4000:]
+
+    return run

@@ -13,9 +13,6 @@ the thresholds below are about half of that, for the seed-to-seed and machine-to
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,7 +24,7 @@ MIN_LENGTH_RISE = 3.0  # tokens
 MIN_PASS1_RISE = 0.04  # absolute
 
 
-def test_grpo_raises_accuracy_and_length(tmp_path: Path) -> None:
+def test_grpo_raises_accuracy_and_length(tmp_path: Path, run_train_cli) -> None:
     from r1lit.tiny.build import ensure_tiny_model
     from r1lit.tiny.specs import get_spec
 
@@ -41,14 +38,7 @@ def test_grpo_raises_accuracy_and_length(tmp_path: Path) -> None:
         "callbacks=none", "logger=csv",
         "stage.datamodule.batch_size=32",  # r1_zero_tiny's prompts per step: 8 gives a noisy, lower rise
     ]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    log = tmp_path / "train.log"
-    with log.open("w") as f:
-        proc = subprocess.run(
-            [sys.executable, "-m", "r1lit.cli.train", *overrides], env=env, stdout=f, stderr=subprocess.STDOUT,
-            timeout=900,
-        )  # fmt: skip
-    assert proc.returncode == 0, log.read_text()[-4000:]
+    run_train_cli(overrides, tmp_path / "train.log")
 
     rows = [json.loads(line) for line in (run_dir / "heldout.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [0, RL_STEPS]

@@ -10,9 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import torch
@@ -31,7 +28,7 @@ class WeightProbe(L.Callback):
 """
 
 
-def test_grpo_ddp_two_cpu_processes(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_grpo_ddp_two_cpu_processes(tiny_model_dir: Path, tmp_path: Path, run_train_cli) -> None:
     run_dir = tmp_path / "run"
     overrides = [
         f"model.name_or_path={tiny_model_dir}", f"hydra.run.dir={run_dir}", "trainer=ddp_cpu",
@@ -45,15 +42,7 @@ def test_grpo_ddp_two_cpu_processes(tiny_model_dir: Path, tmp_path: Path) -> Non
         "+callbacks.probe._target_=ddp_probe.WeightProbe", f"+callbacks.probe.out={tmp_path}",
     ]  # fmt: skip
     (tmp_path / "ddp_probe.py").write_text(PROBE)
-    path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": path}
-    log = tmp_path / "ddp.log"
-    with log.open("w") as f:
-        proc = subprocess.run(
-            [sys.executable, "-m", "r1lit.cli.train", *overrides], env=env, stdout=f, stderr=subprocess.STDOUT,
-            timeout=600,
-        )  # fmt: skip
-    assert proc.returncode == 0, log.read_text()[-4000:]
+    run_train_cli(overrides, tmp_path / "ddp.log", extra_path=tmp_path, timeout=600)
 
     rows = list(csv.DictReader((run_dir / "csv" / "metrics.csv").open()))
     losses = [float(r["train/loss"]) for r in rows if r.get("train/loss")]
