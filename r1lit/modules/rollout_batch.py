@@ -4,9 +4,9 @@ GRPO's expensive part after sampling is one forward pass of the policy (with gra
 reference (without) over every `[prompt + completion]`. Three things keep it lean:
 
 - **The prompt prefix is shared across its group.** With `share_prefix=True` the B prompts run once
-  (`use_cache=True`), their KV cache is repeated G times, and the B*G completions attend to it: the
+  (`use_cache=True`), each completion row gathers its prompt's KV cache and attends to it: the
   prompt tokens cost B, not B*G, sequence positions, forward and backward (gradients flow back through
-  the repeated cache into the single prompt pass). Mathematically the same as scoring each
+  the gathered cache into the single prompt pass). Mathematically the same as scoring each
   `[prompt + completion]` row on its own; numerically equal up to float rounding.
 - **Little padding.** Each micro-batch is trimmed to its longest real prompt, and its completions are
   scored in `length_buckets` batches of similar length, each trimmed to its own longest completion: with
