@@ -175,28 +175,20 @@ class LlamaDecoder:
     def _rotary(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
         return x * cos + _rotate_half(x) * sin
 
-    def _qkv(
-        self, attn: torch.nn.Module, h: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor
-    ) -> tuple[torch.Tensor, ...]:
-        """[B, T, E] -> q [B, H, T, D], k and v [B, Hkv, T, D]; rotary tables `cos`, `sin` are [B, 1, T, D]."""
-        B, T, _ = h.shape
-        q = attn.q_proj(h).view(B, T, self.n_heads, self.head_dim)
-        k = attn.k_proj(h).view(B, T, self.n_kv, self.head_dim)
-        v = attn.v_proj(h).view(B, T, self.n_kv, self.head_dim).transpose(1, 2)
-        if hasattr(attn, "q_norm"):  # Qwen3: RMSNorm over the head dim before rotary
-            q, k = attn.q_norm(q), attn.k_norm(k)
-        return self._rotary(q.transpose(1, 2), cos, sin), self._rotary(k.transpose(1, 2), cos, sin), v
+    def _project_qkv(self, i: int, attn: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """[..., E] -> [..., (H + 2 Hkv) * D]: q, k, v side by side, one matmul when layer i is fused."""
+        if self.fused is not None:
+            return F.linear(x, self.fused[i][0], self.fused[i][1])
+        return torch.cat([attn.q_proj(x), attn.k_proj(x), attn.v_proj(x)], dim=-1)
 
-    def _step_qkv(
-        self, i: int, attn: torch.nn.Module, h: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor
+    def _heads(
+        self, attn: torch.nn.Module, qkv: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor
     ) -> tuple[torch.Tensor, ...]:
-        """`_qkv` for one new token per row, with layer i's fused projection when there is one."""
-        if self.fused is None:
-            return self._qkv(attn, h, cos, sin)
-        B, H, Hkv, D = h.shape[0], self.n_heads, self.n_kv, self.head_dim
-        qkv = F.linear(h, self.fused[i][0], self.fused[i][1])  # [B, 1, (H + 2 Hkv) * D]
-        q, k, v = qkv.view(B, 1, H + 2 * Hkv, D).split((H, Hkv, Hkv), dim=2)
-        if hasattr(attn, "q_norm"):
+        """[B, T, (H + 2 Hkv) * D] -> q [B, H, T, D], k and v [B, Hkv, T, D]; `cos`, `sin` are [B, 1, T, D]."""
+        B, T, _ = qkv.shape
+        H, Hkv = self.n_heads, self.n_kv
+        q, k, v = qkv.view(B, T, H + 2 * Hkv, self.head_dim).split((H, Hkv, Hkv), dim=2)
+        if hasattr(attn, "q_norm"):  # Qwen3: RMSNorm over the head dim before rotary
             q, k = attn.q_norm(q), attn.k_norm(k)
         q = self._rotary(q.transpose(1, 2), cos, sin)
         return q, self._rotary(k.transpose(1, 2), cos, sin), v.transpose(1, 2)
@@ -241,7 +233,9 @@ class LlamaDecoder:
         cos, sin = self.cos[pos][:, None], self.sin[pos][:, None]  # [B, 1, L, D]
         for i, layer in enumerate(self.inner.layers):
             attn = layer.self_attn
-            q, k, v = self._prefill_qkv(i, attn, self._norm(layer.input_layernorm, h), real, (B, L), cos, sin)
+            qkv = self._project_qkv(i, attn, self._norm(layer.input_layernorm, h))  # [N, (H + 2 Hkv) * D]
+            padded = qkv.new_zeros(B * L, qkv.shape[-1]).index_copy_(0, real, qkv)  # zeros at pad positions
+            q, k, v = self._heads(attn, padded.view(B, L, -1), cos, sin)
             o = F.scaled_dot_product_attention(
                 q, k, v, attn_mask=attn_mask, scale=attn.scaling, enable_gqa=self.n_kv != self.n_heads
             )  # [B, H, L, D]
@@ -258,30 +252,6 @@ class LlamaDecoder:
         last = mask.sum(-1).cumsum(0) - 1  # [B]
         return self._logits(h[last.clamp(min=0)])
 
-    def _prefill_qkv(
-        self,
-        i: int,
-        attn: torch.nn.Module,
-        x: torch.Tensor,
-        real: torch.Tensor,
-        shape: tuple[int, int],
-        cos: torch.Tensor,
-        sin: torch.Tensor,
-    ) -> tuple[torch.Tensor, ...]:
-        """[N, E] real-token inputs -> q [B, H, L, D], k and v [B, Hkv, L, D] (zeros at pad positions)."""
-        B, L = shape
-        H, Hkv, D = self.n_heads, self.n_kv, self.head_dim
-        if self.fused is not None:
-            qkv = F.linear(x, self.fused[i][0], self.fused[i][1])  # [N, (H + 2 Hkv) * D]
-        else:
-            qkv = torch.cat([attn.q_proj(x), attn.k_proj(x), attn.v_proj(x)], dim=-1)
-        padded = qkv.new_zeros(B * L, qkv.shape[-1]).index_copy_(0, real, qkv)
-        q, k, v = padded.view(B, L, H + 2 * Hkv, D).split((H, Hkv, Hkv), dim=2)
-        if hasattr(attn, "q_norm"):  # Qwen3: RMSNorm over the head dim before rotary
-            q, k = attn.q_norm(q), attn.k_norm(k)
-        q = self._rotary(q.transpose(1, 2), cos, sin)
-        return q, self._rotary(k.transpose(1, 2), cos, sin), v.transpose(1, 2)
-
     def step(self, tokens: torch.Tensor) -> torch.Tensor:
         B, col = tokens.shape[0], self.length
         S, G, D = col + 1, self.n_heads // self.n_kv, self.head_dim
@@ -294,7 +264,8 @@ class LlamaDecoder:
         h = self.inner.embed_tokens(tokens[:, None])  # [B, 1, E]
         for i, layer in enumerate(self.inner.layers):
             attn = layer.self_attn
-            q, k, v = self._step_qkv(i, attn, self._norm(layer.input_layernorm, h), cos, sin)
+            qkv = self._project_qkv(i, attn, self._norm(layer.input_layernorm, h))  # [B, 1, (H + 2 Hkv) * D]
+            q, k, v = self._heads(attn, qkv, cos, sin)
             self.keys[i][:, :, col : col + 1] = k
             self.values[i][:, :, col : col + 1] = v
             keys = self.keys[i][:, :, :S].reshape(B * self.n_kv, S, D)  # a view: B and Hkv strides merge

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from r1lit.rollout import Generator, SamplingParams, build_generator
+from r1lit.rollout import decoders as decoders_module
 from r1lit.rollout import hf as hf_module
 from r1lit.rollout.decoders import HFCacheDecoder, LlamaDecoder, make_decoder
 from r1lit.rollout.hf import HFGenerator
@@ -63,6 +64,13 @@ def test_logprobs_match_full_forward_pass(model, tok, decoder):
                 ref = forward_logprobs(model, c, params.temperature, params.top_k, params.top_p)
                 assert torch.isfinite(ref).all()
                 torch.testing.assert_close(torch.tensor(c.logprobs), ref, atol=1e-4, rtol=0)
+
+
+def test_unfused_llama_decoder_matches_full_forward_pass(model, tok, monkeypatch):
+    """Above a size limit the decoder calls q/k/v and the MLP as separate modules: same numbers."""
+    monkeypatch.setattr(decoders_module, "FUSE_MAX_BYTES", 0)
+    assert LlamaDecoder(model).fused is None
+    test_logprobs_match_full_forward_pass(model, tok, "llama")
 
 
 @pytest.mark.parametrize("decoder", DECODERS)
