@@ -84,8 +84,9 @@ def ensure_tiny_model(name: str, cache_dir: Path | None = None, spec: TinySpec |
 def build_tiny_model(out_dir: Path, name: str, spec: TinySpec) -> dict:
     """Generate the corpus, train the tokenizer, pretrain the model and save everything into `out_dir`.
 
-    Seeded and offline; uses at most 2 threads (fewer if the caller's setting is lower) while it runs
-    (restoring the caller's setting afterwards) and leaves the caller's torch RNG state untouched. Returns the metadata also written to `MARKER`.
+    Seeded and offline; uses at most 2 threads (fewer if the caller's setting is lower) while it runs,
+    restoring the caller's setting afterwards, and leaves the caller's torch RNG state untouched.
+    Returns the metadata also written to `MARKER`.
     """
     import torch
     from transformers import GenerationConfig, Qwen2ForCausalLM
