@@ -13,8 +13,9 @@ minutes), in alternating order (the machine may be shared: the best run counts):
 - `ours_pool`: `grade_many(processes=2)`: the same, two worker processes at once.
 - `math_verify`: `verify(parse("$gold$"), parse(completion))` in this process, the way reward
   functions usually call it (its signal timeouts on, as by default).
-Every round starts our contenders on fresh, warmed-up workers (no parse cache from an earlier round);
-worker start-up is not timed, math-verify's import is not timed either.
+Every round starts our contenders on fresh workers (no parse cache from an earlier round); worker
+start-up is not timed (importing math-verify and warming its parser on generic answer shapes,
+`r1lit/grading/warm_up.py`, ~3 s of CPU per worker), math-verify's import is not timed either.
 Each contender's accuracy is printed too (ours counts the no-box answers of the base model as wrong),
 and its CPU seconds (this process plus our worker processes): on a busy shared machine the wall-clock
 pool speedup says little, while CPU seconds show how much work each contender does.
@@ -59,7 +60,7 @@ Run = tuple[float, float, float]  # (wall seconds, CPU seconds of this process a
 
 
 def warm_workers(n: int) -> list[int]:
-    """Fresh workers (no parse cache), started before the clock runs; returns their pids."""
+    """Fresh workers (only the start-up warm-up in their parse cache), started before the clock runs; their pids."""
     shutdown_workers()
     grade_many([r"\boxed{\frac{1}{3}}"] * n, [f"0.{i + 1}" for i in range(n)], processes=n)
     pids = [w.proc.pid for w in timeout._idle]

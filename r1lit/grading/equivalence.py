@@ -96,3 +96,8 @@ def parse_str(text: str) -> str | None:
     """The string math-verify extracted from ``text`` (for reports); None if it found nothing."""
     parsed = _parse(text)
     return str(parsed[-1]) if parsed else None
+
+
+def parsed_count() -> int:
+    """How many distinct texts this process has parsed and cached (shows whether a worker is warm)."""
+    return _parse.cache_info().currsize

@@ -6,7 +6,8 @@ returns to the interpreter). Here every bounded call runs in a separate worker p
 
 - A worker is a plain ``subprocess`` (not ``multiprocessing``), so it can be started from any thread,
   from daemonic processes (DataLoader or Pool workers) and from Ray/Lightning workers alike.
-- Workers persist and import math-verify once; a call costs one pipe round trip (~50 us).
+- Workers persist, import math-verify once and warm its parser at start-up (``PRELOAD``); a call
+  costs one pipe round trip (~50 us).
 - ``call_bounded(fn, *args, timeout_s=...)`` waits at most ``timeout_s``; on expiry the worker is
   SIGKILLed, a fresh one is started in the background, and ``BoundedTimeout`` is raised.
 - Idle workers are pooled per process; concurrent callers (threads) each check one out, so
@@ -33,7 +34,9 @@ logger = logging.getLogger(__name__)
 
 WORKER_MEMORY_MB = 4096
 STARTUP_TIMEOUT_S = 120.0  # a cold worker imports sympy; on a loaded machine that can take a while
-PRELOAD = ("r1lit.grading.equivalence",)
+# Run in every worker before it reports ready ("module:function"): imports math-verify/sympy and warms
+# the LaTeX parser, so that no check's timeout pays for one-time start-up work.
+PRELOAD = ("r1lit.grading.warm_up:warm_up",)
 
 
 class BoundedTimeout(Exception):
@@ -177,8 +180,11 @@ def _serve() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
     logging.disable(logging.WARNING)  # math-verify warns about its disabled signal timeout on every call
     requests, responses = Connection(req_fd, writable=False), Connection(resp_fd, readable=False)
-    for module in filter(None, preload.split(",")):
-        importlib.import_module(module)
+    for hook in filter(None, preload.split(",")):
+        module, _, function = hook.partition(":")
+        loaded = importlib.import_module(module)
+        if function:
+            getattr(loaded, function)()
     limit = WORKER_MEMORY_MB * 1024 * 1024
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -14,11 +14,12 @@ from fractions import Fraction
 
 import pytest
 
-from r1lit.grading import grade, grade_many, is_equivalent, timeout
+from r1lit.grading import equivalence, grade, grade_many, is_equivalent, timeout
 from r1lit.grading.equivalence import quick_equal
 from r1lit.grading.grader import gold_chunks
 from r1lit.grading.normalize import canonical, plain_number, to_mv_input
 from r1lit.grading.timeout import BoundedTimeout, WorkerError, call_bounded, shutdown_workers
+from r1lit.grading.warm_up import WARM_UP_PAIRS
 
 # --- normalisations handed to math-verify (normalize.to_mv_input) -------------------------------
 
@@ -172,6 +173,21 @@ def test_grade_many_spreads_one_problem_over_all_processes() -> None:
     verdicts = grade_many([rf"\boxed{{\frac{{{k}}}{{2}}}}" for k in range(16)], ["0.5"] * 16, processes=2)
     assert [v.correct for v in verdicts] == [k == 1 for k in range(16)]
     assert len(timeout._idle) == 2  # both threads started a worker: the single gold was split
+
+
+# --- worker start-up: the parser is warm before the first check --------------------------------------
+
+
+def test_a_fresh_worker_has_parsed_every_warm_up_shape_before_its_first_check() -> None:
+    shutdown_workers()
+    parsed = call_bounded(equivalence.parsed_count, timeout_s=60.0)  # the first call to a new worker
+    assert parsed == len({text for pair in WARM_UP_PAIRS for text in pair})
+
+
+@pytest.mark.parametrize("text", sorted({text for pair in WARM_UP_PAIRS for text in pair}))
+def test_every_warm_up_shape_is_read_by_math_verify(text: str) -> None:
+    # A shape math-verify reads nothing from would not walk the parser's grammar paths it is there for.
+    assert call_bounded(equivalence.parse_str, text, timeout_s=60.0) is not None
 
 
 # --- timeouts: bounded off the main thread and inside worker processes ---------------------------------
