@@ -7,11 +7,13 @@ No Lightning import here: the evaluation harness uses this module too.
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 TINY_PREFIX = "r1lit-tiny"
@@ -61,3 +63,16 @@ def load_causal_lm(
         resolve_model_path(name_or_path), revision=revision, dtype=torch_dtype
     )
     return model.to(device)
+
+
+def cache_keyword(model: torch.nn.Module) -> str:
+    """`forward`'s KV-cache argument name: transformers 5 renamed `past_key_values` to `cache`
+    (the old name warns and is due to be removed in 5.40); older versions and custom models keep it."""
+    forward = getattr(model, "module", model).forward  # DDP and similar wrappers hide the signature
+    return "cache" if "cache" in inspect.signature(forward).parameters else "past_key_values"
+
+
+def returned_cache(output: Any) -> Any:
+    """The KV cache a forward returned, under either name (see `cache_keyword`)."""
+    cache = getattr(output, "cache", None)
+    return cache if cache is not None else output.past_key_values

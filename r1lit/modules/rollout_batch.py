@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from r1lit.algos import logprobs_and_entropy, selective_log_softmax
+from r1lit.models import cache_keyword, returned_cache
 from r1lit.rollout.base import Completion
 
 if TYPE_CHECKING:
@@ -145,6 +146,7 @@ def _shared_prefix_scores(
         logits_to_keep=1,
     )  # fmt: skip
     group_of = torch.arange(n, device=rb.completion_ids.device) // g  # [N] prompt row of each completion
+    cache_kw = cache_keyword(model)
     first = score(out.logits[:, -1:][group_of], rb.completion_ids[:, :1])  # predicts completion token 0
     parts: list[tuple[Tensor, Tensor, Tensor | None]] = []  # (rows, logps [n_b, Lc-1], entropy)
     for rows in length_buckets(rb.completion_mask.sum(1), n_buckets) if lc > 1 else []:
@@ -156,8 +158,8 @@ def _shared_prefix_scores(
             input_ids=rb.completion_ids[rows, : width - 1],
             attention_mask=mask,
             position_ids=pos,
-            past_key_values=_select_cache(out.past_key_values, prompts),
             use_cache=True,
+            **{cache_kw: _select_cache(returned_cache(out), prompts)},
         ).logits  # [n_b, width-1, V]: predicts completion tokens 1 .. width-1
         lp, ent = score(logits, rb.completion_ids[rows, 1:width])
         pad = (0, lc - width)

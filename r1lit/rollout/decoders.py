@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Protocol
 import torch
 import torch.nn.functional as F
 
+from r1lit.models import cache_keyword, returned_cache
+
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
 
@@ -289,6 +291,7 @@ class HFCacheDecoder:
         self.model = model
         params = inspect.signature(model.forward).parameters
         self._keep_kw = {"logits_to_keep": 1} if "logits_to_keep" in params else {}
+        self._cache_kw = cache_keyword(model)
         self.cache = None
         self.mask = torch.empty(0)  # [B, S] attention mask over prompt + generated tokens
         self.positions = torch.empty(0)  # [B]
@@ -298,11 +301,11 @@ class HFCacheDecoder:
             input_ids=ids,
             attention_mask=self.mask,
             position_ids=pos,
-            past_key_values=self.cache,
             use_cache=True,
+            **{self._cache_kw: self.cache},
             **self._keep_kw,
         )
-        self.cache = out.past_key_values
+        self.cache = returned_cache(out)
         return out.logits[:, -1].float()  # [B, V]
 
     def prefill(
