@@ -13,11 +13,13 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from r1lit.cli import sweep_dirname
 from r1lit.cli.done_marker import MARKER, mark_done, optimized_value, read_done, scalar_metrics
 from r1lit.cli.validate import validate_config
 
 log = logging.getLogger(__name__)
 CONF_DIR = str(Path(__file__).resolve().parents[2] / "conf")
+sweep_dirname.register()
 
 
 def _instantiate_dict(cfg: DictConfig | None) -> list[Any]:
