@@ -118,6 +118,9 @@ def main() -> None:
     }
     best: dict[str, Run] = {}
     load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    warm_workers(1)  # what the timed runs leave out: one worker's start-up, imports and parser warm-up
+    startup_s = time.perf_counter() - start
     for r in range(args.rounds):
         order = list(contenders) if r % 2 == 0 else list(reversed(contenders))
         for name in order:
@@ -129,7 +132,8 @@ def main() -> None:
     n = len(completions)
     print(
         f"{n} completions, best of {args.rounds} rounds (ours x{args.repeats} each), {os.cpu_count()} CPUs visible, "
-        f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
+        f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}; "
+        f"a grading worker's start-up (not timed below): {startup_s:.1f} s"
     )
     print(f"{'contender':<14}{'wall_s':>9}{'answers/s':>11}{'cpu_s':>9}{'accuracy':>10}")
     for name, (seconds, cpu, acc) in best.items():
