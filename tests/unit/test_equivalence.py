@@ -177,14 +177,16 @@ def test_grade_many_spreads_one_problem_over_all_processes() -> None:
 
 # --- worker start-up: the parser is warm before the first check --------------------------------------
 
+WARM_UP_TEXTS = sorted({text for pair in WARM_UP_PAIRS for text in pair})
+
 
 def test_a_fresh_worker_has_parsed_every_warm_up_shape_before_its_first_check() -> None:
     shutdown_workers()
     parsed = call_bounded(equivalence.parsed_count, timeout_s=60.0)  # the first call to a new worker
-    assert parsed == len({text for pair in WARM_UP_PAIRS for text in pair})
+    assert parsed == len(WARM_UP_TEXTS)
 
 
-@pytest.mark.parametrize("text", sorted({text for pair in WARM_UP_PAIRS for text in pair}))
+@pytest.mark.parametrize("text", WARM_UP_TEXTS)
 def test_every_warm_up_shape_is_read_by_math_verify(text: str) -> None:
     # A shape math-verify reads nothing from would not walk the parser's grammar paths it is there for.
     assert call_bounded(equivalence.parse_str, text, timeout_s=60.0) is not None
