@@ -15,7 +15,7 @@ minutes), in alternating order (the machine may be shared: the best run counts):
   functions usually call it (its signal timeouts on, as by default).
 Every round starts our contenders on fresh workers (no parse cache from an earlier round); worker
 start-up is not timed (importing math-verify and warming its parser on generic answer shapes,
-`r1lit/grading/warm_up.py`, ~3 s of CPU per worker), math-verify's import is not timed either.
+`r1lit/grading/warm_up.py`, ~2.5 s per worker, printed), math-verify's import is not timed either.
 Each contender's accuracy is printed too (ours counts the no-box answers of the base model as wrong),
 and its CPU seconds (this process plus our worker processes): on a busy shared machine the wall-clock
 pool speedup says little, while CPU seconds show how much work each contender does.
