@@ -9,11 +9,29 @@ returns to the interpreter). Here every bounded call runs in a separate worker p
 - Workers persist, import math-verify once and warm its parser at start-up (``PRELOAD``); a call
   costs one pipe round trip (~50 us).
 - ``call_bounded(fn, *args, timeout_s=...)`` waits at most ``timeout_s``; on expiry the worker is
-  SIGKILLed, a fresh one is started in the background, and ``BoundedTimeout`` is raised.
+  SIGKILLed and ``BoundedTimeout`` is raised.
 - Idle workers are pooled per process; concurrent callers (threads) each check one out, so
   ``grade_many(processes=N)`` runs N checks in N processes at once. A thread gets back the worker it
   used last when that one is idle, so that worker's parse cache keeps serving the same golds.
 - A worker limits its own address space (``WORKER_MEMORY_MB``) and dies with its parent (PDEATHSIG).
+- Fork-safe: a forked child (multiprocessing ``fork`` Pool, DataLoader worker) forgets the parent's
+  workers, lock and spawner thread (``os.register_at_fork``) and starts its own; the parent's workers
+  are never signalled from the child. Spawned children and threads need nothing special.
+
+**The real bound.** A worker takes ~2.5 s to start (imports plus the parser warm-up of
+``warm_up.py``; far more on a loaded machine, up to ``STARTUP_TIMEOUT_S``). So that a timeout does not
+make the *next* call wait for a fresh worker, each process keeps one warm **spare** (started after
+its first successful call): a killed or dead worker is replaced by the spare at once, and a new spare
+starts in the background. Worst cases, from the call's start:
+
+- a call on a ready worker: ``timeout_s`` (plus a pipe round trip and the kill);
+- the call right after a timeout: the same, once the spare has finished starting, i.e. whenever the
+  previous replacement happened at least one start-up time (~2.5 s idle) earlier;
+- timeouts arriving faster than workers start (back to back, ``timeout_s`` below the start-up time),
+  a timeout before the process's first successful call, and the very first call of a process:
+  ``timeout_s`` plus what is left of one worker start-up, at most ``timeout_s + STARTUP_TIMEOUT_S`` (a worker that has not started by then is a ``WorkerError``).
+
+The spare costs one idle process (~100 MB resident) per grading process.
 """
 
 from __future__ import annotations
@@ -82,27 +100,47 @@ class _Worker:
         return value
 
     def kill(self) -> None:
-        for conn in (self.send, self.recv):
-            with contextlib.suppress(OSError):
-                conn.close()
+        self.forget()
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
 
+    def forget(self) -> None:
+        """Close this process's ends of the pipes, leaving the worker alone (in a forked child the
+        inherited workers belong to the parent)."""
+        for conn in (self.send, self.recv):
+            with contextlib.suppress(OSError):
+                conn.close()
 
-_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="r1lit-grading-spawner")
+
+def _new_spawner() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="r1lit-grading-spawner")
+
+
+_SPAWNER = _new_spawner()
 _lock = threading.Lock()
 _idle: list[_Worker] = []
-_owner_pid = os.getpid()
+_spare: list[_Worker] = []  # at most one started worker held back to replace a killed one at once
 _last = threading.local()  # the worker this thread used last: its parse cache likely holds our gold
 
 
+def _after_fork_in_child() -> None:
+    """Drop the parent's state: its spawner thread does not exist here, its lock may be held by a
+    thread that does not exist here, and its workers answer the parent's pipes."""
+    global _SPAWNER, _lock, _last
+    inherited = [*_idle, *_spare]
+    _idle.clear()
+    _spare.clear()
+    for worker in inherited:
+        worker.forget()
+    _SPAWNER, _lock, _last = _new_spawner(), threading.Lock(), threading.local()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _checkout() -> _Worker:
-    global _owner_pid
     with _lock:
-        if os.getpid() != _owner_pid:  # we are a forked child: the parent's pipes are not ours
-            _idle.clear()
-            _owner_pid = os.getpid()
         mine = getattr(_last, "worker", None)
         if mine is not None and mine in _idle:
             _idle.remove(mine)
@@ -112,44 +150,67 @@ def _checkout() -> _Worker:
     return _Worker()
 
 
+def _ensure_spare() -> None:
+    """Start the spare once this process has a working worker (not before: on a busy machine two
+    cold workers warming up at once would slow the first call down)."""
+    with _lock:
+        if not _spare:
+            _spare.append(_Worker())  # Popen returns at once; the spare warms up in the background
+
+
+def _replace(worker: _Worker) -> None:
+    """Kill ``worker``; the spare (warm unless timeouts come faster than start-ups) takes its place."""
+    worker.kill()
+    with _lock:
+        if _spare:
+            _idle.append(_spare.pop())
+            _spare.append(_Worker())  # timeouts come in runs (one hard problem, G samples)
+        else:
+            _idle.append(_Worker())
+
+
 def _checkin(worker: _Worker) -> None:
     with _lock:
-        if os.getpid() == _owner_pid:
-            _idle.append(worker)
+        _idle.append(worker)
 
 
 def call_bounded(fn: Any, *args: Any, timeout_s: float) -> Any:
     """Run module-level function ``fn(*args)`` in a worker process, waiting at most ``timeout_s`` seconds.
 
+    On a ready worker the call returns or raises within ``timeout_s``; see the module docstring for
+    the worst case when the worker is still starting (back-to-back timeouts, a process's first call).
+
     Raises:
-        BoundedTimeout: the bound expired; the worker was killed and replaced.
+        BoundedTimeout: the bound expired; the worker was killed and the spare took its place.
         WorkerError: ``fn`` raised in the worker (message included) or the worker died.
     """
     worker = _checkout()
     try:
         value = worker.call(fn, args, timeout_s)
     except BoundedTimeout:
-        worker.kill()
-        _checkin(_Worker())  # start the replacement now, while the caller carries on
+        _replace(worker)
         raise
     except WorkerError as e:
         if worker.proc.poll() is None and "did not start" not in str(e):
             _checkin(worker)  # an exception inside fn: the worker itself is fine
         else:
-            worker.kill()
+            _replace(worker)
         raise
     except (EOFError, OSError) as e:  # the worker died mid-call (memory limit, segfault)
-        worker.kill()
+        _replace(worker)
         raise WorkerError(f"grading worker died: {e!r}") from e
     _last.worker = worker
     _checkin(worker)
+    _ensure_spare()
     return value
 
 
 def shutdown_workers() -> None:
-    """Kill every idle worker of this process (they restart on the next call)."""
+    """Kill every idle worker and the spare of this process (they restart on the next call)."""
     with _lock:
-        workers, _idle[:] = list(_idle), []
+        workers = [*_idle, *_spare]
+        _idle.clear()
+        _spare.clear()
     for worker in workers:
         worker.kill()
 
