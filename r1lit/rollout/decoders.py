@@ -10,7 +10,9 @@ A decoder owns the KV cache of one micro-batch of rows and exposes four operatio
 Two implementations:
 
 - `LlamaDecoder`: for Llama-family stacks (Llama, Qwen2, Qwen3: embed -> [RMSNorm, rotary GQA attention,
-  RMSNorm, MLP] x L -> RMSNorm -> lm_head, no sliding window). It calls the model's own submodules
+  RMSNorm, MLP] x L -> RMSNorm -> lm_head). `unsupported_features` allow-lists what it reproduces
+  (exact module classes, full attention, static rotary over the whole head, no softcapping); a model
+  with anything else (e.g. a sliding window) falls back rather than being decoded as another policy. It calls the model's own submodules
   (projections, norms, MLP, lm_head) and only replaces the per-step glue: a preallocated KV buffer
   written in place, a rotary table computed once, a boolean key mask kept incrementally, and grouped-query
   attention as one SDPA call. For small models (<= FUSE_MAX_BYTES of weights) each decode step also runs
@@ -39,6 +41,19 @@ if TYPE_CHECKING:
 LLAMA_FAMILY = ("llama", "qwen2", "qwen3")
 # RoPE variants whose frequencies do not depend on the sequence length, so one table serves all positions.
 STATIC_ROPE = ("default", "linear", "llama3", "yarn")
+# The exact module classes `LlamaDecoder` reimplements the glue around. A subclass or another
+# architecture may change the math (offset norms, softcapping, sliding windows...): it falls back.
+LAYER_CLASSES = ("LlamaDecoderLayer", "Qwen2DecoderLayer", "Qwen3DecoderLayer")
+ATTENTION_CLASSES = ("LlamaAttention", "Qwen2Attention", "Qwen3Attention")
+MLP_CLASSES = ("LlamaMLP", "Qwen2MLP", "Qwen3MLP")
+# Config features these classes would honour but `LlamaDecoder` does not implement: any truthy value
+# (a logit softcap, a chunked-attention size, a partial rotary factor != 1) means fall back.
+UNSUPPORTED_CONFIG = (
+    "attn_logit_softcapping",
+    "final_logit_softcapping",
+    "attention_chunk_size",
+    "no_rope_layers",
+)
 
 
 class Decoder(Protocol):
@@ -67,23 +82,73 @@ def _inner(model: PreTrainedModel) -> torch.nn.Module | None:
     return getattr(model, "model", None)
 
 
+def _type_name(module: object) -> str:
+    return type(module).__name__
+
+
+def _rope_problems(config: object, inner: torch.nn.Module, head_dim: int) -> list[str]:
+    """Rotary features `LlamaDecoder` does not reproduce: position-dependent scaling, partial rotary."""
+    problems = []
+    rope_type = getattr(inner.rotary_emb, "rope_type", None)
+    if rope_type not in STATIC_ROPE:
+        problems.append(f"rope_type={rope_type!r} (supported: {STATIC_ROPE})")
+    rope = getattr(config, "rope_parameters", None) or {}
+    partial = rope.get("partial_rotary_factor", getattr(config, "partial_rotary_factor", None))
+    inv_freq = getattr(inner.rotary_emb, "inv_freq", None)
+    # The table rotates every head dim (rotate_half over D): a partial rotary table would be shorter.
+    if partial not in (None, 1, 1.0) or inv_freq is None or 2 * inv_freq.numel() != head_dim:
+        problems.append(f"partial rotary (partial_rotary_factor={partial})")
+    return problems
+
+
+def _layer_problems(i: int, layer: torch.nn.Module) -> list[str]:
+    """Layer i's departures from the exact Llama/Qwen2/Qwen3 classes `LlamaDecoder` drives."""
+    attn, problems = getattr(layer, "self_attn", None), []
+    names = {
+        "layer": (_type_name(layer), LAYER_CLASSES),
+        "attention": (_type_name(attn), ATTENTION_CLASSES),
+        "mlp": (_type_name(getattr(layer, "mlp", None)), MLP_CLASSES),
+    }
+    norms = [getattr(layer, n, None) for n in ("input_layernorm", "post_attention_layernorm")]
+    norms += [getattr(attn, n) for n in ("q_norm", "k_norm") if hasattr(attn, n)]
+    names.update({f"norm {j}": (_type_name(n), RMS_NORMS) for j, n in enumerate(norms)})
+    problems += [f"layer {i} {part} is {name}" for part, (name, ok) in names.items() if name not in ok]
+    if getattr(attn, "sliding_window", None):
+        problems.append(f"layer {i} uses a sliding window ({attn.sliding_window})")
+    return problems
+
+
+def unsupported_features(model: PreTrainedModel) -> list[str]:
+    """What in `model` `LlamaDecoder` would not reproduce; empty when it matches `model.forward` exactly.
+
+    An allow-list, not a deny-list: exact module classes (a subclass may change the math), every norm
+    a plain RMSNorm, full attention on every layer, static rotary over the whole head, and none of
+    `UNSUPPORTED_CONFIG`. Anything else falls back to `HFCacheDecoder` instead of silently decoding
+    from another distribution.
+    """
+    config, inner = model.config, _inner(model)
+    if getattr(config, "model_type", None) not in LLAMA_FAMILY:
+        return [f"model_type={getattr(config, 'model_type', None)!r} (supported: {LLAMA_FAMILY})"]
+    if inner is None or not all(hasattr(inner, a) for a in ("embed_tokens", "layers", "norm", "rotary_emb")):
+        return ["no embed_tokens / layers / norm / rotary_emb under model.model"]
+    if not hasattr(model, "lm_head"):
+        return ["no lm_head"]
+    problems = [f"{k}={getattr(config, k)!r}" for k in UNSUPPORTED_CONFIG if getattr(config, k, None)]
+    problems += [
+        f"layer_types has {t!r}" for t in set(getattr(config, "layer_types", None) or ()) - {"full_attention"}
+    ]
+    if _type_name(inner.norm) not in RMS_NORMS:
+        problems.append(f"final norm is {_type_name(inner.norm)}")
+    for i, layer in enumerate(inner.layers):
+        problems += _layer_problems(i, layer)
+    if not problems:  # classes checked: the attention module has head_dim
+        problems += _rope_problems(config, inner, inner.layers[0].self_attn.head_dim)
+    return problems
+
+
 def supports_llama_decoder(model: PreTrainedModel) -> bool:
     """Whether `LlamaDecoder` reproduces `model.forward` exactly (else use `HFCacheDecoder`)."""
-    config, inner = model.config, _inner(model)
-    if getattr(config, "model_type", None) not in LLAMA_FAMILY or inner is None:
-        return False
-    if not all(hasattr(inner, a) for a in ("embed_tokens", "layers", "norm", "rotary_emb")):
-        return False
-    if not hasattr(model, "lm_head") or getattr(inner.rotary_emb, "rope_type", None) not in STATIC_ROPE:
-        return False
-    if any(t != "full_attention" for t in (getattr(config, "layer_types", None) or ())):
-        return False
-    attn_parts = ("q_proj", "k_proj", "v_proj", "o_proj", "scaling", "head_dim")
-    layer_parts = ("input_layernorm", "post_attention_layernorm", "mlp", "self_attn")
-    return all(
-        all(hasattr(layer, a) for a in layer_parts) and all(hasattr(layer.self_attn, a) for a in attn_parts)
-        for layer in inner.layers
-    )
+    return not unsupported_features(model)
 
 
 # RMSNorm classes computing weight * x / sqrt(mean(x^2) + eps) (no offset on the weight, unlike Gemma's).
@@ -97,8 +162,16 @@ def _should_fuse(model: PreTrainedModel) -> bool:
     return sum(p.numel() * p.element_size() for p in model.parameters()) <= FUSE_MAX_BYTES
 
 
-def _fused_weights(layers: torch.nn.ModuleList) -> list[tuple[torch.Tensor, ...]] | None:
-    """Per layer (W_qkv, b_qkv or None, W_gate_up): one matmul instead of three, one instead of two.
+def _cat_biases(projs: tuple[torch.nn.Module, ...]) -> tuple[bool, torch.Tensor | None]:
+    """(ok, concatenated bias or None): not ok when only some of the projections have a bias."""
+    biases = [p.bias for p in projs]
+    if all(b is None for b in biases):
+        return True, None
+    return all(b is not None for b in biases), torch.cat([b for b in biases if b is not None])
+
+
+def _fused_weights(layers: torch.nn.ModuleList) -> list[tuple[torch.Tensor | None, ...]] | None:
+    """Per layer (W_qkv, b_qkv, W_gate_up, b_gate_up): one matmul instead of three, one instead of two.
 
     Built from the live weights when the decoder is made (once per micro-batch), so a policy updated
     between rollouts is always decoded with its current weights. None when a layer's MLP is not the
@@ -109,13 +182,13 @@ def _fused_weights(layers: torch.nn.ModuleList) -> list[tuple[torch.Tensor, ...]
         attn, mlp = layer.self_attn, layer.mlp
         if not all(hasattr(mlp, a) for a in ("gate_proj", "up_proj", "down_proj", "act_fn")):
             return None
-        projs = (attn.q_proj, attn.k_proj, attn.v_proj)
-        biases = [p.bias for p in projs]
-        bias = torch.cat(biases) if all(b is not None for b in biases) else None
-        if bias is None and any(b is not None for b in biases):
+        projs, gate_up = (attn.q_proj, attn.k_proj, attn.v_proj), (mlp.gate_proj, mlp.up_proj)
+        (qkv_ok, b_qkv), (mlp_ok, b_gate_up) = _cat_biases(projs), _cat_biases(gate_up)
+        if not (qkv_ok and mlp_ok):
             return None
         w_qkv = torch.cat([p.weight for p in projs])  # [(H + 2 Hkv) * D, E]
-        fused.append((w_qkv, bias, torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight])))  # [2 I, E]
+        w_gate_up = torch.cat([p.weight for p in gate_up])  # [2 I, E]
+        fused.append((w_qkv, b_qkv, w_gate_up, b_gate_up))  # biases: Qwen2 q/k/v, Llama mlp_bias=True
     return fused
 
 
@@ -207,7 +280,7 @@ class LlamaDecoder:
         """`mlp(h)` = down(act(gate(h)) * up(h)), with layer i's fused [gate; up] matmul when there is one."""
         if self.fused is None:
             return mlp(h)
-        gate, up = F.linear(h, self.fused[i][2]).chunk(2, dim=-1)  # [B, 1, I] each
+        gate, up = F.linear(h, self.fused[i][2], self.fused[i][3]).chunk(2, dim=-1)  # [B, 1, I] each
         return mlp.down_proj(mlp.act_fn(gate) * up)
 
     def _logits(self, h: torch.Tensor) -> torch.Tensor:
@@ -341,7 +414,8 @@ def make_decoder(model: PreTrainedModel, kind: str = "auto") -> Decoder:
     if kind == "hf" or (kind == "auto" and not supports_llama_decoder(model)):
         return HFCacheDecoder(model)
     if kind in ("auto", "llama"):
-        if not supports_llama_decoder(model):
-            raise ValueError(f"decoder='llama' does not support model_type={model.config.model_type!r}")
+        problems = unsupported_features(model)
+        if problems:
+            raise ValueError(f"decoder='llama' cannot decode this model exactly: {'; '.join(problems)}")
         return LlamaDecoder(model)
     raise ValueError(f"unknown decoder kind {kind!r}; expected 'auto', 'llama' or 'hf'")
