@@ -17,9 +17,10 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from r1lit.tiny.specs import TinySpec, get_spec
 
@@ -62,7 +63,15 @@ def ensure_tiny_model(name: str, cache_dir: Path | None = None, spec: TinySpec |
         The save_pretrained folder `<cache_dir>/<name>-<spec hash>`.
     """
     spec = spec if spec is not None else get_spec(name)
-    target = model_dir(name, spec, cache_dir)
+    return build_once(model_dir(name, spec, cache_dir), lambda tmp: build_tiny_model(tmp, name, spec))
+
+
+def build_once(target: Path, build: Callable[[Path], object]) -> Path:
+    """`target`, after running `build(tmp_folder)` unless a complete build (with `MARKER`) is there.
+
+    `build` must write `MARKER` last. It runs in a temporary sibling folder renamed into place, under
+    a file lock, so concurrent processes build once and nobody sees a half-written model.
+    """
     if is_built(target):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -73,12 +82,21 @@ def ensure_tiny_model(name: str, cache_dir: Path | None = None, spec: TinySpec |
             shutil.rmtree(target)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
-            build_tiny_model(tmp, name, spec)
+            build(tmp)
             os.replace(tmp, target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     return target
+
+
+def train_tiny_tokenizer(spec: TinySpec) -> tuple[Any, list[tuple[str, str]]]:
+    """(BPE `tokenizers.Tokenizer`, corpus documents) of `spec`, exactly as its model build makes them."""
+    from r1lit.tiny.corpus import build_corpus
+    from r1lit.tiny.tokenizer import train_tokenizer
+
+    docs = build_corpus(spec, spec.steps * spec.batch_size, spec.seed)
+    return train_tokenizer((p + r for p, r in docs[: spec.tokenizer_texts]), spec.vocab_size), docs
 
 
 def build_tiny_model(out_dir: Path, name: str, spec: TinySpec) -> dict:
@@ -91,9 +109,8 @@ def build_tiny_model(out_dir: Path, name: str, spec: TinySpec) -> dict:
     import torch
     from transformers import GenerationConfig, Qwen2ForCausalLM
 
-    from r1lit.tiny.corpus import build_corpus
     from r1lit.tiny.pretrain import encode_corpus, make_config, pretrain
-    from r1lit.tiny.tokenizer import EOS_TOKEN, PAD_TOKEN, save_tokenizer, train_tokenizer
+    from r1lit.tiny.tokenizer import EOS_TOKEN, PAD_TOKEN, save_tokenizer
 
     start, threads = time.perf_counter(), torch.get_num_threads()
     # never more threads than the caller allows (OMP_NUM_THREADS=1 is far faster on a busy machine)
@@ -102,8 +119,7 @@ def build_tiny_model(out_dir: Path, name: str, spec: TinySpec) -> dict:
     try:
         with torch.random.fork_rng():
             torch.manual_seed(spec.seed)
-            docs = build_corpus(spec, spec.steps * spec.batch_size, spec.seed)
-            tok = train_tokenizer((p + r for p, r in docs[: spec.tokenizer_texts]), spec.vocab_size)
+            tok, docs = train_tiny_tokenizer(spec)
             model = Qwen2ForCausalLM(make_config(spec, tok))
             stats = pretrain(model, encode_corpus(tok, docs), spec, pad_id=tok.token_to_id(PAD_TOKEN))
     finally:
