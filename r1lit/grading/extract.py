@@ -5,7 +5,8 @@ and safe on any input (every scan is linear in the text). One extractor per answ
 
 - ``boxed``: the last ``\\boxed{...}`` / ``\\fbox{...}`` with nested braces (``last_boxed``);
 - ``answer_tag``: the last ``<answer>...</answer>`` (the r1_zero template);
-- ``final_answer``: "The final answer is ..." / "Final Answer: ..." (Minerva / lm-eval style);
+- ``final_answer``: "The final answer is ..." / "Final Answer: ..." (Minerva / lm-eval style), and
+  the Chinese "答案是 ..." / "最终答案为 ...";
 - ``last_number``: the last number in the text (the Qwen2.5-Math harness fallback; off by default);
 - choice letters (GPQA) and fenced code blocks.
 
@@ -36,7 +37,10 @@ _BOX_JOINER_RE = re.compile(
 _WORD_RE = re.compile(r"(?<!\\)\b[A-Za-z]+")  # words, not LaTeX command names
 _MAX_JOIN_GAP = 80
 _ANSWER_TAG_RE = re.compile(r"<(/?)answer>", re.IGNORECASE)
-_FINAL_ANSWER_RE = re.compile(r"final answer(?:\s+is)?\s*[:：]?", re.IGNORECASE)
+# "最终答案是" / "答案为" / "答案：": the Chinese answer statement, which needs no math delimiters.
+_FINAL_ANSWER_RE = re.compile(
+    r"final answer(?:\s+is)?\s*[:：]?|(?:最终)?答案\s*(?:是|为|為|[:：])\s*[:：]?", re.IGNORECASE
+)
 _HOPE_RE = re.compile(r"I hope it is correct", re.IGNORECASE)
 _QUOTED_RE = re.compile(r'^\\?["“](.*?)\\?["”]$', re.DOTALL)
 _NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
@@ -151,7 +155,8 @@ def final_answer(text: str) -> str | None:
     rest = rest.split("\n", 1)[0] if rest else rest
     hope = _HOPE_RE.search(rest)
     rest = rest[: hope.start()] if hope else rest
-    if " is " in rest and not last.group().lower().rstrip(": ").endswith("is"):
+    english = last.group().lower().startswith("final")
+    if english and " is " in rest and not last.group().lower().rstrip(": ").endswith("is"):
         rest = rest.rsplit(" is ", 1)[1]
     return _strip_answer(rest) or None
 
@@ -182,7 +187,7 @@ def _strip_answer(ans: str) -> str:
             ans = ans[2:].lstrip()
         if ans[-2:] in ("\\)", "\\]"):
             ans = ans[:-2].rstrip()
-        ans = ans.rstrip(".").strip()
+        ans = ans.rstrip(".。").strip()
         if len(ans) >= 2 and ans.startswith("$") and ans.endswith("$"):
             ans = ans.strip("$").strip()
         if ans == before:
@@ -235,8 +240,13 @@ _CHOICE_PATTERNS = [
     # "Answer: C", "the answer is (C)", "**Answer:** C", "correct answer is C."
     # Possessive quantifiers (*+): adjacent \s* would backtrack polynomially on long runs of spaces.
     r"answer\s*+(?:is|:)?\s*+[:：]?\s*+\**\s*+\(?\s*+([{L}])\s*+\)?(?![A-Za-z])",
+    # "The answer is for sure D", "answer: most likely (B)": up to three filler words, an upper-case
+    # letter only (a lower-case "a" there is an article).
+    r"answer\s++(?:is|:)(?:\s++[a-z]{2,}+){1,3}+\s++\(?((?-i:[{L}]))\)?(?![A-Za-z])",
     r"\(([{L}])\)",  # a lone "(C)"
     r"^[ \t]*+\**+\(?([{L}])\)?[.:)*]*+[ \t\r]*+$",  # a line that is just "C" / "C." / "(C)"
+    # A reply that starts with its letter: "D. it can't be A or B", "**B**: because ...".
+    r"\A\s*+\**+\(?((?-i:[{L}]))\)?\**+(?:[.:)]|\s*+[-–—,])(?=\s)",
 ]
 
 

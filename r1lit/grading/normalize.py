@@ -11,7 +11,7 @@ decide most RL checks without sympy:
   covered by a test in tests/unit/test_equivalence.py:
     * the answer is re-wrapped in ``$...$`` instead of ``\\boxed{}``: math-verify fails on
       ``\\boxed{10\\%}`` but parses ``$10\\%$``;
-    * prose ("Jane started 3 hours ago") is passed without ``$`` so math-verify's free-text extraction
+    * prose ("Jane started 3 hours ago", "答案是 \\frac{2}{5}") is passed without ``$`` so math-verify's free-text extraction
       finds the number instead of parsing the sentence as a product of single-letter symbols;
     * inside an extracted answer, math delimiters and currency signs are noise and are dropped
       (``\\boxed{12 $ and $13}``, ``\\boxed{\\$16,\\!386.20}`` defeat math-verify otherwise);
@@ -36,6 +36,9 @@ _TEXT_GROUP_RE = re.compile(
 # Words start after a non-letter and are matched possessively: without that, a long run of letters
 # makes the regex quadratic (20k letters took seconds).
 _PROSE_RE = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,}+[\s,]++[A-Za-z]{2,}+[\s,]++[A-Za-z]{2,}")
+# Two letters of a script other than Latin or Greek (Greek letters are math symbols): Chinese, Japanese,
+# Russian... text around a formula ("答案是 \\frac{2}{5}"), which "$...$" would turn into symbols.
+_OTHER_SCRIPT_RE = re.compile(r"[^\W\d_A-Za-z\u0370-\u03ff]{2}")
 _THIN_SPACE_RE = re.compile(r"\\!\s*")  # "11,\! 111" is one number
 _MAX_PLAIN_DIGITS = 4000  # int() refuses longer strings (CPython's int_max_str_digits)
 
@@ -94,10 +97,11 @@ def normalize_int(ans: str | None) -> str | None:
 
 
 def looks_like_prose(ans: str) -> bool:
-    """True when ``ans`` is a sentence rather than a formula (three English words outside ``\\text{}``)."""
+    """True when ``ans`` is a sentence rather than a formula: three English words, or two letters of a
+    non-Latin script, outside ``\\text{}``."""
     bare = _TEXT_GROUP_RE.sub(" ", ans)
     bare = _COMMAND_RE.sub(" ", bare)
-    return bool(_PROSE_RE.search(bare))
+    return bool(_PROSE_RE.search(bare) or _OTHER_SCRIPT_RE.search(bare))
 
 
 _DELIMITER_RE = re.compile(r"\\[()\[\]]|(?<!\\)\$")

@@ -248,3 +248,11 @@ def test_a_huge_power_is_bounded() -> None:
     verdict = grade(r"\boxed{2^{10^{10}} \cdot 3^{10^{9}} - 1}", r"6^{10^{10}}", timeout_s=1.0)
     assert verdict.status in ("incorrect", "timeout", "error")
     assert time.perf_counter() - start < 10.0
+
+
+def test_non_english_text_without_math_delimiters_reaches_math_verify_as_text() -> None:
+    # "$答案是 \frac{2}{5}$" would read the characters as symbols; math-verify alone finds 2/5 in the text.
+    assert to_mv_input(r"答案是 \frac{2}{5}", extracted=False) == r"答案是 \frac{2}{5}"
+    assert is_equivalent(r"答案是 \frac{2}{5}", "0.4")
+    assert grade(r"答案是 \frac{2}{5}", "0.4").status == "correct"
+    assert to_mv_input(r"2\alpha + β") == r"$2\alpha + β$"  # Greek letters are math, not prose

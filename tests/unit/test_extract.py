@@ -240,3 +240,24 @@ def test_extraction_is_fast_on_pathological_text(text: str) -> None:
     for kind in ("math", "choice", "code"):
         extract_answer(text, kind=kind)
     assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The answer is for sure D", "D"),
+        ("The answer is most likely (B).", "B"),
+        ("D. it can't be A or B", "D"),
+        ("**C**: the other options contradict the data", "C"),
+        ("The answer is probably a guess", None),  # an article after filler words, not a choice
+    ],
+)
+def test_choice_letters_after_filler_words_or_leading_the_reply(text: str, expected: str | None) -> None:
+    assert extract_choice(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", [r"答案是 \frac{2}{5}", r"所以最终答案为 \frac{2}{5}。", r"答案：$\frac{2}{5}$"]
+)
+def test_chinese_answer_statements_without_math_delimiters(text: str) -> None:
+    assert extract_answer(text) == r"\frac{2}{5}"
