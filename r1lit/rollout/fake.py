@@ -2,7 +2,8 @@
 
 It returns scripted texts instead of sampling, behind the same `Generator` interface and with the same
 conventions as the real backends (stop strings, `max_new_tokens`, finish reasons, token ids with a
-trailing EOS when a tokenizer with one is given).
+trailing EOS when a tokenizer with one is given, and the context cap of `r1lit.rollout.context` when
+`max_context` is given).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from r1lit.rollout.base import Completion, Prompt, SamplingParams
+from r1lit.rollout.context import Budget, fit_to_context
 from r1lit.rollout.stops import truncate_at_stop
 
 Script = Sequence[str] | Mapping[str, Sequence[str]] | Callable[[Prompt, int], str]
@@ -36,6 +38,7 @@ class ScriptedGenerator:
             and the prompt ids are the code points of `prompt_key(prompt)`.
         default: texts for prompts a dict script does not mention (KeyError when None).
         logprob: the logprob reported for every token.
+        max_context: a model context to emulate (prompt + completion tokens); None = unlimited.
     """
 
     def __init__(
@@ -44,10 +47,12 @@ class ScriptedGenerator:
         tokenizer: Any | None = None,
         default: Sequence[str] | None = None,
         logprob: float = -1.0,
+        max_context: int | None = None,
     ) -> None:
         if isinstance(script, str) or (isinstance(script, Sequence) and not script):
             raise ValueError("script must be a non-empty list of texts, a dict of them, or a callable")
         self.script, self.tokenizer, self.default, self.logprob = script, tokenizer, default, logprob
+        self.max_context = max_context
         self.calls: list[tuple[list[Prompt], SamplingParams]] = []  # every generate call, for assertions
 
     def _text(self, prompt: Prompt, i: int, j: int, n: int) -> str:
@@ -77,28 +82,28 @@ class ScriptedGenerator:
 
         return encode_prompt(self.tokenizer, prompt)
 
-    def _complete(self, text: str, params: SamplingParams, prompt_ids: list[int]) -> Completion:
+    def _complete(self, text: str, params: SamplingParams, budget: Budget) -> Completion:
         text, hit_stop = truncate_at_stop(text, params.stop)
         ids = self._encode(text)
         eos = getattr(self.tokenizer, "eos_token_id", None)
         if not hit_stop and eos is not None:
             ids.append(eos)  # the scripted answer ends like a model that emitted EOS
         reason = "stop"
-        if len(ids) > params.max_new_tokens:
-            ids, reason = ids[: params.max_new_tokens], "length"
+        if len(ids) > budget.max_new_tokens:
+            ids, reason = ids[: budget.max_new_tokens], "length"
             text = self._decode(ids)
-        return Completion(text, ids, [self.logprob] * len(ids), reason, prompt_ids)
+        return Completion(text, ids, [self.logprob] * len(ids), reason, budget.prompt_ids,
+                          budget.max_new_tokens, budget.prompt_truncated)  # fmt: skip
 
     def generate(self, prompts: Sequence[Prompt], params: SamplingParams) -> list[list[Completion]]:
         """For each prompt, `params.n` scripted completions (see the class docstring)."""
         self.calls.append((list(prompts), params))
         out = []
         for i, prompt in enumerate(prompts):
-            prompt_ids = self._prompt_ids(prompt)
+            budget = fit_to_context(
+                self._prompt_ids(prompt), params.max_new_tokens, self.max_context, params.prompt_overflow
+            )
             out.append(
-                [
-                    self._complete(self._text(prompt, i, j, params.n), params, prompt_ids)
-                    for j in range(params.n)
-                ]
+                [self._complete(self._text(prompt, i, j, params.n), params, budget) for j in range(params.n)]
             )
         return out

@@ -10,7 +10,9 @@ Per micro-batch of prompts (at most `max_batch_size` sequences = prompts x n):
 2. each step samples one token per live row (`sampling.sample_next`: temperature / top-k / top-p, greedy
    at T=0, drawn from a `torch.Generator` seeded from `params.seed`), records it and its logprob;
 3. rows that emit an EOS id (the tokenizer's and the model's `generation_config` ones, e.g. <|im_end|>)
-   or complete a stop string leave the batch and the cache at once, so no work is spent on them.
+   or complete a stop string leave the batch and the cache at once, so no work is spent on them;
+   so do rows that reach their budget: `max_new_tokens`, capped so that prompt + completion fit the
+   model's context (`r1lit.rollout.context`; finish reason "length").
 
 Without stop strings the loop does one host sync per step (to learn whether any row finished); with
 stop strings it also copies the new tokens to Python to decode each row's tail (`stops.StopChecker`).
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from r1lit.rollout.base import Completion, Prompt, SamplingParams
+from r1lit.rollout.context import Budget, context_length, fit_to_context
 from r1lit.rollout.decoders import make_decoder
 from r1lit.rollout.sampling import sample_next
 from r1lit.rollout.stops import StopChecker, truncate_at_stop
@@ -92,6 +95,8 @@ class HFGenerator:
         decoder: "auto" (fast Llama-family path when supported), "llama" or "hf" (`model.forward`).
         eos_token_ids: ids that end a sequence; None = tokenizer EOS + generation_config EOS ids.
         sort_by_length: micro-batch prompts of similar length together (less padding); outputs keep input order.
+        max_context: positions a prompt and its completion may use together; None = the model's own
+            (`r1lit.rollout.context.context_length`: `config.max_position_embeddings`).
     """
 
     def __init__(
@@ -102,6 +107,7 @@ class HFGenerator:
         decoder: str = "auto",
         eos_token_ids: Sequence[int] | None = None,
         sort_by_length: bool = True,
+        max_context: int | None = None,
     ) -> None:
         if max_batch_size < 1:
             raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size}")
@@ -111,6 +117,7 @@ class HFGenerator:
         pad = tokenizer.pad_token_id
         self.pad_id = pad if pad is not None else (self.eos_ids[0] if self.eos_ids else 0)
         self.stats: dict[str, float] = {}  # of the last generate call: tokens and seconds
+        self.max_context = max_context or context_length(model.config, tokenizer)
 
     @property
     def device(self) -> torch.device:
@@ -119,7 +126,12 @@ class HFGenerator:
     def generate(self, prompts: Sequence[Prompt], params: SamplingParams) -> list[list[Completion]]:
         """For each prompt, in order, `params.n` completions (see `r1lit.rollout.base.Generator`)."""
         start = time.perf_counter()
-        encoded = [encode_prompt(self.tokenizer, p) for p in prompts]
+        budgets = [
+            fit_to_context(encode_prompt(self.tokenizer, p), params.max_new_tokens, self.max_context,
+                           params.prompt_overflow)
+            for p in prompts
+        ]  # fmt: skip
+        encoded = [b.prompt_ids for b in budgets]
         seed = params.seed if params.seed is not None else int(torch.randint(0, 2**62, (1,)).item())
         rng = torch.Generator(device=self.device).manual_seed(seed)
         order = list(range(len(encoded)))
@@ -131,7 +143,7 @@ class HFGenerator:
             for lo in range(0, len(order), per_batch):
                 chunk = order[lo : lo + per_batch]
                 for i, comps in zip(
-                    chunk, self._generate_batch([encoded[i] for i in chunk], params, rng), strict=True
+                    chunk, self._generate_batch([budgets[i] for i in chunk], params, rng), strict=True
                 ):
                     results[i] = comps
         self.stats = {
@@ -142,11 +154,14 @@ class HFGenerator:
         return results
 
     def _generate_batch(
-        self, prompt_ids: list[list[int]], params: SamplingParams, rng: torch.Generator
+        self, budgets: list[Budget], params: SamplingParams, rng: torch.Generator
     ) -> list[list[Completion]]:
         """One micro-batch: prefill once, share across n samples, decode until every row is done."""
-        n, T, device = params.n, params.max_new_tokens, self.device
+        prompt_ids = [b.prompt_ids for b in budgets]
+        n, T, device = params.n, max(b.max_new_tokens for b in budgets), self.device
         R = len(prompt_ids) * n
+        limits = torch.tensor([b.max_new_tokens for b in budgets], device=device).repeat_interleave(n)  # [A]
+        first_limit = min(b.max_new_tokens for b in budgets)  # no row's budget ends before this step
         input_ids, mask = left_pad(prompt_ids, self.pad_id, device)  # [P, Lp]
         decoder = make_decoder(self.model, self.decoder)
         logits = decoder.prefill(input_ids, mask, T).repeat_interleave(n, dim=0)  # [R, V]
@@ -162,20 +177,20 @@ class HFGenerator:
         for t in range(T):
             tokens, logprobs = sample_next(logits, params.temperature, params.top_k, params.top_p, rng)  # [A]
             out_tokens[rows, t], out_logprobs[rows, t] = tokens, logprobs
-            done = torch.isin(tokens, eos)  # [A]
+            ended = torch.isin(tokens, eos)  # [A]
             if checker:
-                done |= self._stop_hits(checker, history, rows, tokens)
+                ended |= self._stop_hits(checker, history, rows, tokens)
+            done = ended | (limits <= t + 1) if t + 1 >= first_limit else ended  # [A] budget spent: "length"
             if bool(done.any()):
-                finished = rows[done]
-                lengths[finished], stopped[finished] = t + 1, True
+                lengths[rows[done]], stopped[rows[ended]] = t + 1, True
                 keep = (~done).nonzero()[:, 0]  # [A']
                 if keep.numel() == 0:
                     break
-                rows, tokens = rows[keep], tokens[keep]
+                rows, tokens, limits = rows[keep], tokens[keep], limits[keep]
                 decoder.select(keep)
             if t + 1 < T:
                 logits = decoder.step(tokens)  # [A, V]
-        return self._completions(prompt_ids, n, out_tokens, out_logprobs, lengths, stopped, params.stop)
+        return self._completions(budgets, n, out_tokens, out_logprobs, lengths, stopped, params.stop)
 
     @staticmethod
     def _stop_hits(
@@ -190,7 +205,7 @@ class HFGenerator:
 
     def _completions(
         self,
-        prompt_ids: list[list[int]],
+        budgets: list[Budget],
         n: int,
         out_tokens: torch.Tensor,
         out_logprobs: torch.Tensor,
@@ -203,9 +218,14 @@ class HFGenerator:
         ids = [row[:k] for row, k in zip(out_tokens.tolist(), lens, strict=True)]
         lps = [row[:k] for row, k in zip(out_logprobs.tolist(), lens, strict=True)]
         texts = self.tokenizer.batch_decode(ids, skip_special_tokens=True)
-        grouped: list[list[Completion]] = [[] for _ in prompt_ids]
+        grouped: list[list[Completion]] = [[] for _ in budgets]
         for r, text in enumerate(texts):
             text, hit = truncate_at_stop(text, stops)
             reason: Any = "stop" if (ended[r] or hit) else "length"
-            grouped[r // n].append(Completion(text, ids[r], lps[r], reason, list(prompt_ids[r // n])))
+            b = budgets[r // n]
+            grouped[r // n].append(
+                Completion(
+                    text, ids[r], lps[r], reason, list(b.prompt_ids), b.max_new_tokens, b.prompt_truncated
+                )
+            )
         return grouped

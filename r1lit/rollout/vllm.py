@@ -3,7 +3,9 @@
 Conventions match `HFGenerator`: prompts are rendered with the HF tokenizer (`hf.encode_prompt`) and
 passed as token ids, so both backends see identical prompt ids; stop strings stay in the text
 (`include_stop_str_in_output`); logprobs are those of the processed sampling distribution
-(`logprobs_mode="processed_logprobs"`, vLLM >= 0.10.2); a seeded call gives prompt i the seed `seed + i`.
+(`logprobs_mode="processed_logprobs"`, vLLM >= 0.10.2); a seeded call gives prompt i the seed `seed + i`;
+each prompt's budget is capped by the engine's `max_model_len` exactly as in `HFGenerator`
+(`r1lit.rollout.context`), so a long prompt is handled by `prompt_overflow` rather than by a vLLM error.
 
 For GRPO on a live policy call `load_weights(policy)` after each optimizer step (or pass the policy as
 `model`, which syncs before every `generate`). This reaches into the in-process engine
@@ -21,6 +23,7 @@ from typing import Any
 import torch
 
 from r1lit.rollout.base import Completion, Prompt, SamplingParams
+from r1lit.rollout.context import Budget, fit_to_context
 from r1lit.rollout.hf import encode_prompt
 from r1lit.rollout.stops import truncate_at_stop
 
@@ -64,6 +67,10 @@ class VLLMGenerator:
         if max_batch_size is not None:
             llm_kwargs.setdefault("max_num_seqs", max_batch_size)
         self.llm = _vllm().LLM(model=resolve_model_path(name), **llm_kwargs)
+        model_config = getattr(self.llm.llm_engine, "model_config", None)
+        self.max_context: int | None = getattr(model_config, "max_model_len", None) or llm_kwargs.get(
+            "max_model_len"
+        )
 
     def load_weights(self, policy: torch.nn.Module | Iterable[tuple[str, torch.Tensor]]) -> None:
         """Copy the policy's current parameters into the engine (HF parameter names)."""
@@ -78,13 +85,13 @@ class VLLMGenerator:
         runner.model.load_weights(((n, p.detach()) for n, p in weights))
         self.llm.reset_prefix_cache()  # cached prompt KV was computed with the old weights
 
-    def _params(self, params: SamplingParams, seed: int | None) -> Any:
+    def _params(self, params: SamplingParams, seed: int | None, max_tokens: int) -> Any:
         return _vllm().SamplingParams(
             n=params.n,
             temperature=params.temperature,
             top_p=params.top_p,
             top_k=params.top_k if params.top_k > 0 else -1,
-            max_tokens=params.max_new_tokens,
+            max_tokens=max_tokens,
             stop=list(params.stop) or None,
             include_stop_str_in_output=True,
             seed=seed,
@@ -95,19 +102,25 @@ class VLLMGenerator:
         """For each prompt, in order, `params.n` completions (see `r1lit.rollout.base.Generator`)."""
         if self.policy is not None:
             self.load_weights(self.policy)
-        prompt_ids = [encode_prompt(self.tokenizer, p) for p in prompts]
-        requests = [{"prompt_token_ids": ids} for ids in prompt_ids]
+        budgets = [
+            fit_to_context(encode_prompt(self.tokenizer, p), params.max_new_tokens, self.max_context,
+                           params.prompt_overflow)
+            for p in prompts
+        ]  # fmt: skip
+        requests = [{"prompt_token_ids": b.prompt_ids} for b in budgets]
         seeds = [None if params.seed is None else params.seed + i for i in range(len(prompts))]
-        outputs = self.llm.generate(requests, [self._params(params, s) for s in seeds], use_tqdm=False)
+        per_prompt = [self._params(params, s, b.max_new_tokens) for s, b in zip(seeds, budgets, strict=True)]
+        outputs = self.llm.generate(requests, per_prompt, use_tqdm=False)
         return [
-            [self._completion(o, params, ids) for o in out.outputs]
-            for out, ids in zip(outputs, prompt_ids, strict=True)
+            [self._completion(o, params, b) for o in out.outputs]
+            for out, b in zip(outputs, budgets, strict=True)
         ]
 
     @staticmethod
-    def _completion(out: Any, params: SamplingParams, prompt_ids: list[int]) -> Completion:
+    def _completion(out: Any, params: SamplingParams, budget: Budget) -> Completion:
         token_ids = list(out.token_ids)
         logprobs = [step[tok].logprob for step, tok in zip(out.logprobs or [], token_ids, strict=False)]
         text, hit = truncate_at_stop(out.text, params.stop)
         reason = "stop" if (out.finish_reason == "stop" or hit) else "length"
-        return Completion(text, token_ids, logprobs, reason, list(prompt_ids))
+        return Completion(text, token_ids, logprobs, reason, list(budget.prompt_ids), budget.max_new_tokens,
+                          budget.prompt_truncated)  # fmt: skip
