@@ -10,7 +10,11 @@ Layout: `<cache_root>/<model slug>-<model hash>/gen-<writer>.jsonl`, one JSON li
   chat messages), the forced response prefix, and the sampling parameters (temperature, top-p,
   top-k, max new tokens, stop strings, seed). `idx` is the sample index within the problem's k.
 - Files are append-only and flushed + fsynced after every batch; each data-parallel shard (writer)
-  appends to its own file, and reading merges all files. A line cut short by a kill is skipped.
+  appends to its own file, and reading merges all files.
+- A line cut short by a kill is skipped with a warning naming the file and line. The writer that owns
+  the file (the next run with the same `writer`) repairs it: the file is rewritten without the bad
+  lines, atomically, so the warning is given once. Another writer's file is only read, never rewritten,
+  since its owner may be appending to it at this moment.
 """
 
 from __future__ import annotations
@@ -59,8 +63,9 @@ def model_cache_dir(
     return Path(root) / f"{slug}-{digest}"
 
 
-def prompt_key(prompt: Prompt, params: SamplingParams, prefix: str = "") -> str:
-    """Hash of the rendered prompt, response prefix and sampling parameters (not `n`: see `idx`)."""
+def prompt_key(prompt: Prompt, params: SamplingParams, prefix: str = "", context: int | None = None) -> str:
+    """Hash of the rendered prompt, response prefix, sampling parameters (not `n`: see `idx`) and the
+    context the generator caps budgets at (it decides where long samples stop)."""
     return _sha(
         {
             "prompt": prompt,
@@ -71,6 +76,8 @@ def prompt_key(prompt: Prompt, params: SamplingParams, prefix: str = "") -> str:
             "max_new_tokens": params.max_new_tokens,
             "stop": list(params.stop),
             "seed": params.seed,
+            "prompt_overflow": params.prompt_overflow,
+            "context": context,
         }
     )[:32]
 
@@ -95,15 +102,32 @@ class GenerationCache:
             self._read(file)
 
     def _read(self, file: Path) -> None:
-        with open(file, encoding="utf-8") as fh:
+        good, bad = [], []
+        with open(file, encoding="utf-8", errors="replace") as fh:
             for lineno, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
                 try:
                     rec = json.loads(line)
                     self._entries[(rec["key"], int(rec["idx"]))] = rec
+                    good.append(line if line.endswith("\n") else line + "\n")
                 except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-                    log.warning("skipping unreadable cache line %s:%d (interrupted write?)", file, lineno)
+                    bad.append(lineno)
+        if not bad:
+            return
+        if file == self.path:
+            tmp = file.with_name(f".{file.name}.repair-{os.getpid()}")
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.writelines(good)
+                fh.flush()
+                os.fsync(fh.fileno())
+            tmp.replace(file)
+            log.warning(
+                "cache %s: dropped unreadable lines %s (an interrupted write); file repaired", file, bad
+            )
+        else:
+            log.warning("cache %s: skipping unreadable lines %s (an interrupted write; its writer repairs it)",
+                        file, bad)  # fmt: skip
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -60,35 +60,15 @@ def validate(cfg: dict[str, Any]) -> None:
             registry.check_loader(name, cfg["benchmark"][name]["loader"])
         except ValueError as err:
             raise EvalConfigError(str(err)) from err
-    s = cfg["sampling"]
-    _require(
-        s["k"] is None or (isinstance(s["k"], int) and s["k"] >= 1),
-        f"sampling.k={s['k']!r}: expected an int >= 1 or null",
-    )
-    _require(
-        s["temperature"] is None or s["temperature"] >= 0,
-        f"sampling.temperature={s['temperature']!r}: expected >= 0 or null",
-    )
-    _require(
-        s["top_p"] is None or 0 < s["top_p"] <= 1,
-        f"sampling.top_p={s['top_p']!r}: expected in (0, 1] or null",
-    )
-    _require(
-        s["max_new_tokens"] is None or s["max_new_tokens"] >= 1,
-        f"sampling.max_new_tokens={s['max_new_tokens']!r}: expected >= 1 or null",
-    )
-    _require(
-        cfg["limit"] is None or cfg["limit"] >= 1, f"limit={cfg['limit']!r}: expected an int >= 1 or null"
-    )
-    _require(cfg["batch_size"] >= 1, f"batch_size={cfg['batch_size']!r}: expected >= 1")
-    _require(
-        cfg["grade_workers"] is None or cfg["grade_workers"] >= 1,
-        f"grade_workers={cfg['grade_workers']!r}: expected an int >= 1 or null (one per CPU core)",
-    )
-    shard = cfg["shard"]
-    _require(shard["count"] >= 1, f"shard.count={shard['count']!r}: expected >= 1")
-    _require(shard["index"] is None or 0 <= shard["index"] < shard["count"],
-             f"shard.index={shard['index']!r}: expected null or 0 <= index < shard.count={shard['count']}")  # fmt: skip
+    for name in names:  # every typed rule (SamplingParams, RunOptions) under its config key
+        check_options(cfg, name)
+    if cfg["mode"] == "run" and cfg["backend"] != "scripted":
+        from r1lit.model_source import check_model_source
+
+        try:
+            check_model_source(cfg["model"]["name_or_path"], "model.name_or_path")
+        except ValueError as err:
+            raise EvalConfigError(str(err)) from err
     from r1lit_eval.report import load_golden
 
     tables = load_golden()["tables"]
@@ -97,6 +77,29 @@ def validate(cfg: dict[str, Any]) -> None:
             name in tables,
             f"report.reference_tables: unknown table {name!r}; expected some of {sorted(tables)}",
         )
+
+
+def config_key(cfg: dict[str, Any], name: str, owner: str, field: str) -> str:
+    """The config key a `SamplingParams` / `RunOptions` field of benchmark `name` was filled from."""
+    over = cfg["sampling"]
+    if owner == "SamplingParams" and field in ("temperature", "top_p", "max_new_tokens"):
+        return f"sampling.{field}" if over.get(field) is not None else f"benchmark.{name}.sampling.{field}"
+    if field == "k":
+        return "sampling.k" if over.get("k") is not None else f"benchmark.{name}.k"
+    keys = {"shard_index": "shard.index", "shard_count": "shard.count", "response_prefix": "force_think",
+            "top_k": "sampling.top_k", "prompt_overflow": "sampling.prompt_overflow"}  # fmt: skip
+    return keys.get(field, field)
+
+
+def check_options(cfg: dict[str, Any], name: str) -> None:
+    """Build benchmark `name`'s RunOptions (no model, no data); a bad value fails naming its config key."""
+    from r1lit.rollout.fields import FieldError
+
+    try:
+        benchmark_options(cfg, name, cfg["shard"]["index"] or 0)
+    except FieldError as err:
+        key = config_key(cfg, name, err.owner, err.field)
+        raise EvalConfigError(f"{key}={err.value!r}: expected {err.allowed}") from err
 
 
 # ---------------------------------------------------------------- models and generators
@@ -191,22 +194,34 @@ def benchmark_options(cfg: dict[str, Any], name: str, shard_index: int) -> Any:
     def pick(key: str) -> Any:
         return over[key] if over.get(key) is not None else bench["sampling"][key]
 
-    params = SamplingParams(temperature=pick("temperature"), top_p=pick("top_p"), top_k=over.get("top_k") or 0,
-                            max_new_tokens=pick("max_new_tokens"), seed=cfg["seed"])  # fmt: skip
+    params = SamplingParams(temperature=pick("temperature"), top_p=pick("top_p"), top_k=over["top_k"],
+                            max_new_tokens=pick("max_new_tokens"), seed=cfg["seed"],
+                            prompt_overflow=over["prompt_overflow"])  # fmt: skip
     return RunOptions(
         k=over["k"] if over["k"] is not None else bench["k"], params=params, batch_size=cfg["batch_size"],
         response_prefix="<think>\n" if cfg["force_think"] else "", limit=cfg["limit"], shard_index=shard_index,
         shard_count=cfg["shard"]["count"], progress=cfg["progress"], bootstrap_samples=cfg["bootstrap_samples"],
-        seed=cfg["seed"], grade_workers=cfg["grade_workers"] or os.cpu_count() or 1,
+        seed=cfg["seed"], grade_workers=(os.cpu_count() or 1) if cfg["grade_workers"] is None else cfg["grade_workers"],
     )  # fmt: skip
 
 
 # ---------------------------------------------------------------- modes
 
 
+def load_benchmarks(cfg: dict[str, Any]) -> dict[str, tuple[Any, list[Any]]]:
+    """Build every selected benchmark and load its problems: {name: (benchmark, problems)}."""
+    from r1lit_eval.benchmarks.registry import build_benchmark
+
+    benches = {}
+    for name in cfg["benchmarks"]:
+        bcfg = cfg["benchmark"][name]
+        bench = build_benchmark(name, bcfg["loader"], bcfg.get("local_file"), cfg["data_dir"])
+        benches[name] = (bench, bench.load())
+    return benches
+
+
 def run(cfg: dict[str, Any]) -> dict[str, Any]:
     """Evaluate every selected benchmark; returns the results dict (also written to output_dir)."""
-    from r1lit_eval.benchmarks.registry import build_benchmark
     from r1lit_eval.cache import GenerationCache, model_cache_dir
     from r1lit_eval.runner import run_benchmark, save_results, shard_suffix
 
@@ -216,6 +231,7 @@ def run(cfg: dict[str, Any]) -> dict[str, Any]:
     out = Path(cfg["output_dir"])
     index = cfg["shard"]["index"] or 0
     suffix = shard_suffix(index, cfg["shard"]["count"])
+    benches = load_benchmarks(cfg)  # bad data fails here, before the model loads
     model, tokenizer, identity = load_model(cfg["model"], cfg["backend"])
     generator = build_generator(
         cfg["backend"], model, tokenizer, **(cfg["generator"].get(cfg["backend"]) or {})
@@ -228,13 +244,10 @@ def run(cfg: dict[str, Any]) -> dict[str, Any]:
              time.perf_counter() - start, cache_dir, len(cache))  # fmt: skip
     results: dict[str, Any] = {"model": identity, "shard": [index, cfg["shard"]["count"]], "cache_dir": str(cache_dir),
                                "config": {k: v for k, v in cfg.items() if k != "benchmark"}, "benchmarks": {}}  # fmt: skip
-    for name in cfg["benchmarks"]:
-        bcfg = cfg["benchmark"][name]
-        bench = build_benchmark(name, bcfg["loader"], bcfg.get("local_file"), cfg["data_dir"])
-        summary = run_benchmark(
-            name, bench, generator, cache, benchmark_options(cfg, name, index), out, tokenizer
-        )
-        results["benchmarks"][name] = summary | {"config": bcfg}
+    for name, (bench, problems) in benches.items():
+        opts = benchmark_options(cfg, name, index)
+        summary = run_benchmark(name, bench, generator, cache, opts, out, tokenizer, problems)
+        results["benchmarks"][name] = summary | {"config": cfg["benchmark"][name]}
         save_results(results, out, suffix)
     results["wall_seconds"] = round(time.perf_counter() - start, 3)
     save_results(results, out, suffix)

@@ -3,7 +3,8 @@
 Every table is written as Markdown, LaTeX (booktabs) and CSV from the same (headers, rows) pair.
 Reference rows come from the versioned golden file `eval/golden/paper_tables.yaml` (source recorded
 there). Our numbers are percentages with one decimal; a cons@ value computed over a k other than the
-paper's 64 carries its k, e.g. `12.5 (k=4)`, so it is never mistaken for cons@64.
+paper's 64 carries its k, e.g. `12.5 (k=4)`, so it is never mistaken for cons@64. The metrics table's
+budget column shows when the model's context cut `max_new_tokens`, e.g. `32768 -> 12-460 (context 512)`.
 """
 
 from __future__ import annotations
@@ -78,10 +79,22 @@ def paper_table(results: dict[str, Any], golden: dict[str, Any], reference_table
     return headers, rows
 
 
+def budget_value(summary: dict[str, Any]) -> str:
+    """The new-token budget: as requested, or `requested -> min-max (context C)` where the context cut it."""
+    ctx = summary.get("context") or {}
+    requested = ctx.get("max_new_tokens") or (summary.get("sampling") or {}).get("max_new_tokens")
+    if requested is None:
+        return "-"
+    if not ctx.get("n_capped") and not ctx.get("n_prompt_truncated"):
+        return str(requested)
+    lo, hi = ctx.get("budget_min"), ctx.get("budget_max")
+    return f"{requested} -> {lo if lo == hi else f'{lo}-{hi}'} (context {ctx.get('max_context')})"
+
+
 def metrics_table(results: dict[str, Any]) -> Table:
     """One row per benchmark with every metric the harness computes."""
     headers = ["Benchmark", "Problems", "k", "pass@1", "95% CI", "pass@k (max k)", "cons@k",
-               "Unparseable %", "Truncated %", "Mean tokens"]  # fmt: skip
+               "Unparseable %", "Truncated %", "Mean tokens", "Max new tokens"]  # fmt: skip
     rows = []
     for name, s in results.get("benchmarks", {}).items():
         lo, hi = s.get("pass@1_ci95") or (None, None)
@@ -93,7 +106,7 @@ def metrics_table(results: dict[str, Any]) -> Table:
             f"{pct(pk[top])} (k={top})" if top else "-",
             "-" if s.get("cons@k") is None else f"{pct(s['cons@k'])} (k={s['k']})",
             pct(s.get("unparseable_rate")), pct(s.get("truncated_rate")),
-            "-" if tokens is None else f"{tokens:.0f}",
+            "-" if tokens is None else f"{tokens:.0f}", budget_value(s),
         ])  # fmt: skip
     return headers, rows
 

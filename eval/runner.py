@@ -8,6 +8,10 @@ stopped without regenerating a single finished sample.
 Data parallelism: `shard_index`/`shard_count` keep problems whose position `i % shard_count ==
 shard_index`; each shard writes `<bench>.shard-<i>-of-<n>.jsonl` and `merge_shards` rebuilds the full
 results from those files (metrics are always recomputed from per-sample records, never averaged).
+
+The model's context caps every sample's budget (`r1lit.rollout.context`): each sample records the
+budget it had (`max_new_tokens`) and how many prompt tokens were dropped (`prompt_truncated`), and the
+summary's `context` block says how many samples the cap cut (warned once per benchmark).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from r1lit_eval.cache import GenerationCache, prompt_key
 from r1lit_eval.metrics import summarize
 
 from r1lit.rollout.base import Generator, Prompt, SamplingParams
+from r1lit.rollout.fields import check_types, require
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +51,15 @@ class RunOptions:
     grade_workers: int = 1  # threads grading samples at once (code samples run in their own processes)
 
     def __post_init__(self) -> None:
-        if self.k < 1:
-            raise ValueError(f"k (samples per problem) must be >= 1, got {self.k}")
-        if self.grade_workers < 1:
-            raise ValueError(f"grade_workers must be >= 1, got {self.grade_workers}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
-        if not 0 <= self.shard_index < self.shard_count:
-            raise ValueError(
-                f"shard.index must be in [0, shard.count={self.shard_count}), got {self.shard_index}"
-            )
+        check_types(self)
+        require(self, "k", self.k >= 1, "an int >= 1 (samples per problem)")
+        require(self, "grade_workers", self.grade_workers >= 1, "an int >= 1 or null (one per CPU core)")
+        require(self, "batch_size", self.batch_size >= 1, "an int >= 1")
+        require(self, "limit", self.limit is None or self.limit >= 1, "an int >= 1 or null (all problems)")
+        require(self, "shard_count", self.shard_count >= 1, "an int >= 1")
+        require(self, "shard_index", 0 <= self.shard_index < self.shard_count,
+                f"null or 0 <= index < shard.count={self.shard_count}")  # fmt: skip
+        require(self, "bootstrap_samples", self.bootstrap_samples >= 0, "an int >= 0")
 
 
 def shard_suffix(index: int, count: int) -> str:
@@ -133,6 +137,7 @@ def generate_missing(
                         records.append({
                             "key": keys[i], "idx": idx, "text": comp.text, "finish_reason": comp.finish_reason,
                             "n_tokens": len(comp.token_ids), "n_prompt_tokens": len(comp.prompt_token_ids),
+                            "max_new_tokens": comp.max_new_tokens, "prompt_truncated": comp.prompt_truncated,
                         })  # fmt: skip
             cache.add(records)
             done += len(records)
@@ -179,9 +184,32 @@ def grade_samples(
             "prompt": prompts[i], "response_prefix": opts.response_prefix, "completion": gen["text"],
             "gold": problem.gold, "pred": verdict.pred, "correct": verdict.correct, "status": verdict.status,
             "detail": verdict.detail, "finish_reason": gen["finish_reason"], "n_tokens": gen["n_tokens"],
-            "n_prompt_tokens": gen["n_prompt_tokens"],
+            "n_prompt_tokens": gen["n_prompt_tokens"], "max_new_tokens": gen.get("max_new_tokens"),
+            "prompt_truncated": gen.get("prompt_truncated", 0),
         })  # fmt: skip
     return rows
+
+
+def context_summary(
+    name: str, rows: Sequence[dict[str, Any]], requested: int, context: int | None
+) -> dict[str, Any]:
+    """The `context` block of a summary: the budget the model's context left, and how many samples it cut.
+
+    Warns once (per benchmark) when the cap cut any sample's budget or truncated any prompt.
+    """
+    budgets = [r["max_new_tokens"] for r in rows if r.get("max_new_tokens") is not None]
+    capped = sum(b < requested for b in budgets)
+    truncated = sum(1 for r in rows if r.get("prompt_truncated"))
+    if capped or truncated:
+        log.warning(
+            "%s: the model's context (%s positions) capped %d of %d samples below max_new_tokens=%d "
+            "(budgets %d-%d new tokens, finish reason 'length' when reached); %d prompts left-truncated",
+            name, context, capped, len(rows), requested, min(budgets), max(budgets), truncated,
+        )  # fmt: skip
+    return {
+        "max_context": context, "max_new_tokens": requested, "n_capped": capped, "n_prompt_truncated": truncated,
+        "budget_min": min(budgets) if budgets else None, "budget_max": max(budgets) if budgets else None,
+    }  # fmt: skip
 
 
 def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
@@ -192,8 +220,20 @@ def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every record of a JSONL file; a line that does not parse raises a ValueError naming file and line."""
+    rows = []
     with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise ValueError(
+                    f"{path}:{lineno}: not a JSON record ({err.msg}); the file is torn or edited, "
+                    "restore it or rerun the evaluation that wrote it"
+                ) from err
+    return rows
 
 
 def problem_rows(problems: Sequence[Problem]) -> list[dict[str, Any]]:
@@ -209,16 +249,23 @@ def run_benchmark(
     opts: RunOptions,
     out_dir: str | Path,
     tokenizer: Any | None = None,
+    problems: Sequence[Problem] | None = None,
 ) -> dict[str, Any]:
-    """Evaluate `bench` with `generator`; write samples and problems JSONL; return the metrics summary."""
+    """Evaluate `bench` with `generator`; write samples and problems JSONL; return the metrics summary.
+
+    `problems` are `bench.load()`'s, when the caller loaded them already (to check the data before
+    loading a model); None loads them here.
+    """
     start = time.perf_counter()
-    problems = select_problems(bench.load(), opts.limit, opts.shard_index, opts.shard_count)
+    loaded = bench.load() if problems is None else problems
+    problems = select_problems(loaded, opts.limit, opts.shard_index, opts.shard_count)
     if not problems:
         raise ValueError(
             f"{name}: no problems selected (limit={opts.limit}, shard {opts.shard_index}/{opts.shard_count})"
         )
     prompts = [with_prefix(p.prompt, opts.response_prefix, tokenizer) for p in problems]
-    keys = [prompt_key(p, opts.params, opts.response_prefix) for p in prompts]
+    context = getattr(generator, "max_context", None)
+    keys = [prompt_key(p, opts.params, opts.response_prefix, context) for p in prompts]
     cached_before = sum(opts.k - len(cache.missing(key, opts.k)) for key in keys)
     gen_start = time.perf_counter()
     generated = generate_missing(name, problems, prompts, keys, generator, cache, opts)
@@ -235,6 +282,7 @@ def run_benchmark(
         samples_per_second=round(generated / gen_seconds, 3) if generated and gen_seconds > 0 else None,
         source=getattr(bench, "provenance", {}), sampling={**asdict(opts.params), "n": opts.k},
         response_prefix=opts.response_prefix, shard=[opts.shard_index, opts.shard_count],
+        context=context_summary(name, rows, opts.params.max_new_tokens, context),
     )  # fmt: skip
     log.info("%s: pass@1 %.4f over %d problems x %d samples (%d generated, %d cached)",
              name, summary["pass@1"], summary["n_problems"], opts.k, generated, cached_before)  # fmt: skip

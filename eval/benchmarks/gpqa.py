@@ -17,7 +17,7 @@ from typing import Any
 
 from r1lit_eval.benchmarks.base import Problem, SampleGrade
 from r1lit_eval.benchmarks.math_benchmarks import verdict_to_grade
-from r1lit_eval.benchmarks.registry import load_records
+from r1lit_eval.benchmarks.registry import load_records, missing_field
 
 from r1lit.rollout.base import Prompt
 
@@ -73,9 +73,9 @@ class GPQA:
         self.provenance: dict[str, Any] = {}
 
     def _problem(self, i: int, row: dict[str, Any]) -> Problem:
-        missing = [c for c in ("Question", *OPTION_COLUMNS) if c not in row]
+        missing = [c for c in ("Question", *OPTION_COLUMNS) if row.get(c) is None]
         if missing:
-            raise ValueError(f"{self.name}: row {i} lacks the GPQA columns {missing}")
+            raise missing_field(self.name, self.provenance, i, missing[0], "the GPQA columns", row)
         record_id = str(row.get("Record ID") or f"{self.name}-{i}")
         originals = [str(row[c]).strip() for c in OPTION_COLUMNS]
         perm = option_permutation(self.seed, record_id)

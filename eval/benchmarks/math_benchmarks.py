@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from r1lit_eval.benchmarks.base import Problem, SampleGrade
-from r1lit_eval.benchmarks.registry import load_records
+from r1lit_eval.benchmarks.registry import load_records, missing_field
 
 from r1lit.rollout.base import Prompt
 
@@ -106,10 +106,10 @@ class MathBenchmark:
         for i, row in enumerate(rows):
             question = field_value(row, self.fields["question"])
             answer = field_value(row, self.fields["answer"])
-            if question is None or answer is None:
-                raise ValueError(
-                    f"{self.name}: row {i} has no {self.fields['question']!r} / {self.fields['answer']!r}"
-                )
+            for role, value in (("question", question), ("answer", answer)):
+                if value is None:
+                    key = f"benchmark.{self.name}.loader.fields.{role}"
+                    raise missing_field(self.name, self.provenance, i, self.fields[role], key, row)
             pid = field_value(row, self.fields.get("id"))
             pid = f"{self.name}-{i}" if pid is None else str(pid)
             if pid in seen:

@@ -99,6 +99,25 @@ def build_benchmark(
 # ---------------------------------------------------------------- record sources shared by benchmarks
 
 
+def missing_field(
+    name: str, provenance: dict[str, Any], index: int, column: Any, key: str, row: dict
+) -> ValueError:
+    """The error for a row without a field a benchmark needs: benchmark, source, row, field and config key.
+
+    Args:
+        name: the benchmark.
+        provenance: `load_records`' provenance (names the local file or the hub dataset).
+        index: the row's 0-based position in the source (reported 1-based: a JSONL file's line).
+        column: the missing column (or columns).
+        key: the config key that names the column, e.g. `benchmark.aime24.loader.fields.question`.
+        row: the row, whose fields are listed.
+    """
+    source = provenance.get("local_path") or f"{provenance.get('hub_id')} (split {provenance.get('split')})"
+    return ValueError(
+        f"{name}: {source} record {index + 1} has no field {column!r} ({key}); its fields are {sorted(row)}"
+    )
+
+
 def file_sha256(path: str | Path) -> str:
     """Hex sha256 of a file (recorded in results so a table names the exact data it was computed on)."""
     import hashlib
@@ -119,8 +138,19 @@ def read_local_records(path: str | Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise FileNotFoundError(f"benchmark file not found: {path}")
     if path.suffix == ".jsonl":
+        rows = []
         with open(path, encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh if line.strip()]
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise ValueError(f"{path}:{lineno}: not a JSON record ({err.msg})") from err
+                if not isinstance(row, dict):
+                    raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
+                rows.append(row)
+        return rows
     if path.suffix == ".json":
         data = json.loads(path.read_text(encoding="utf-8"))
         return data["data"] if isinstance(data, dict) and "data" in data else list(data)

@@ -6,6 +6,11 @@ dropped and replaced by groups of fresh prompts, drawn deterministically from th
 dropped groups fill the remainder (they only add KL), so every rank always trains on the same number of
 groups. Under DDP every rank does the same number of refill rounds (any rank short -> all sample), so
 collective calls stay aligned.
+
+Budgets are capped by the policy's context (`r1lit.rollout.context`, inside the generator): a sample
+that reaches the cap ends with finish reason "length" (masked like any truncated sample when
+`mask_truncated`), the first step where this happens warns once with counts, and every step logs
+`train/context_capped_frac`.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from r1lit.algos import group_advantages, groups_with_signal, rewards_to_tensor
 from r1lit.data.batching import batch_indices
 from r1lit.rewards.compose import RewardBatch, compute_rewards
 from r1lit.rollout.base import Completion
+from r1lit.rollout.context import count_capped, warn_capped_once
 
 if TYPE_CHECKING:
     from r1lit.modules.grpo import GRPOModule
@@ -114,6 +120,8 @@ def sample_and_score(module: GRPOModule, batch: dict[str, Any], seed: int) -> Ro
     g = params.n
     prompts = [module.tokenizer.decode(group[0].prompt_token_ids) for group in groups]
     flat = [c for group in groups for c in group]
+    context = getattr(module.generator, "max_context", None)
+    warn_capped_once("GRPO rollouts", flat, params.max_new_tokens, context)
     columns = {
         k: [v for v in values for _ in range(g)] for k, values in batch.items() if k not in _NOT_COLUMNS
     }
@@ -139,7 +147,11 @@ def collect_rollout(module: GRPOModule, batch: dict[str, Any]) -> Rollout:
     first = sample_and_score(module, batch, module.rollout_seed(step))
     g, n_groups = first.group_size, len(first.groups)
     signal = groups_with_signal(first.reward_tensor, g)  # [B]
-    metrics = {"train/zero_variance_frac": 1.0 - float(signal.float().mean())}
+    capped, _ = count_capped(first.completions, module.sampling.max_new_tokens)
+    metrics = {
+        "train/zero_variance_frac": 1.0 - float(signal.float().mean()),
+        "train/context_capped_frac": capped / len(first.completions),
+    }
     rollout = first
     if hp.dynamic_sampling:
         kept = [first.take_groups(signal.nonzero()[:, 0].tolist())]

@@ -14,6 +14,11 @@ appended (and flushed) before its progress lines. A rerun skips every chunk whos
 progress line, re-samples a partly written chunk with the same seed (each chunk's seed depends only on
 its index, so the samples are the same) and skips trace ids already written.
 
+Budgets are capped by the model's context (`r1lit.rollout.context`, inside the generator): a capped
+sample ends with finish reason "length" and is rejected like any truncated one; each progress line
+counts its prompt's `capped` samples and whether the prompt was left-truncated (`prompt_truncated`,
+tokens dropped, also on each trace), and the first chunk where the cap bites warns once with counts.
+
 Run it with `r1lit-train stage=rejection_sampling model.name_or_path=<checkpoint> data=synthetic`.
 """
 
@@ -33,6 +38,7 @@ from r1lit.data.sources import Record
 from r1lit.data.templates import build_prompt
 from r1lit.grading import grade
 from r1lit.rollout import Completion, Prompt, SamplingParams
+from r1lit.rollout.context import count_capped, warn_capped_once
 from r1lit.stages.dataset_card import write_card
 from r1lit.stages.filters import TraceFilters, count_reasons, rejection_reasons
 
@@ -97,6 +103,7 @@ def trace_records(
             "answer": str(record["answer"]),
             "sample_index": j,
             "n_tokens": len(c.token_ids),
+            "prompt_truncated": c.prompt_truncated,
             **extra,
         }  # fmt: skip
         for j, (c, reason) in enumerate(zip(group, reasons, strict=True))
@@ -105,13 +112,16 @@ def trace_records(
 
 
 def progress_line(
-    record: Record, chunk: int, group: Sequence[Completion], reasons: list[str | None], kind: str
-) -> dict[str, Any]:
+    record: Record, chunk: int, group: Sequence[Completion], reasons: list[str | None], kind: str,
+    max_new_tokens: int,
+) -> dict[str, Any]:  # fmt: skip
     """What the dataset card aggregates for one prompt (sample accuracy is graded independently of filters)."""
     correct = sum(grade(c.text, str(record["answer"]), kind=kind).correct for c in group)
+    capped, _ = count_capped(group, max_new_tokens)
     return {
         "id": str(record["id"]), "chunk": chunk, "n_samples": len(group), "n_correct": correct,
         "tokens": sum(len(c.token_ids) for c in group), "counts": dict(count_reasons(reasons)),
+        "capped": capped, "prompt_truncated": group[0].prompt_truncated if group else 0,
     }  # fmt: skip
 
 
@@ -144,6 +154,10 @@ def sample_chunk(
     """Sample and filter one chunk; returns (kept trace records, progress lines)."""
     prompts = [build_prompt(template, r["question"]) for r in records]
     groups = generator.generate(prompts, dataclasses.replace(sampling, seed=chunk_seed(seed, index)))
+    warn_capped_once(
+        "rejection sampling", [c for g in groups for c in g], sampling.max_new_tokens,
+        getattr(generator, "max_context", None),
+    )  # fmt: skip
     traces, progress = [], []
     for record, prompt, group in zip(records, prompts, groups, strict=True):
         reasons = rejection_reasons(
@@ -152,7 +166,9 @@ def sample_chunk(
             question=record["question"],
         )  # fmt: skip
         traces += trace_records(record, prompt, group, reasons)
-        progress.append(progress_line(record, index, group, reasons, filters.answer_kind))
+        progress.append(
+            progress_line(record, index, group, reasons, filters.answer_kind, sampling.max_new_tokens)
+        )
     return traces, progress
 
 
