@@ -7,6 +7,7 @@ A config with a `pipeline` key (see experiment=r1_pipeline_tiny) runs its stages
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from r1lit.cli import sweep_dirname
 from r1lit.cli.done_marker import MARKER, mark_done, optimized_value, read_done, scalar_metrics
+from r1lit.cli.group_options import GroupOptionError, check_group_overrides
 from r1lit.cli.validate import validate_config
 
 log = logging.getLogger(__name__)
@@ -100,8 +102,17 @@ def run(cfg: DictConfig) -> float | None:
 
 
 @hydra.main(config_path=CONF_DIR, config_name="train", version_base="1.3")
-def main(cfg: DictConfig) -> float | None:
+def hydra_main(cfg: DictConfig) -> float | None:
     return run(cfg)
+
+
+def main() -> None:
+    """`r1lit-train`: group choices are checked first (Hydra's message for a bad list item lists no options)."""
+    try:
+        check_group_overrides([a for a in sys.argv[1:] if "=" in a and not a.startswith("-")], Path(CONF_DIR))
+    except GroupOptionError as err:
+        sys.exit(f"r1lit-train: {err}")
+    hydra_main()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,11 @@
 
 Every `_target_` node is checked against the signature of what it names (imported, never called), so
 a misspelled key or a value outside a `Literal[...]` fails with the key, the allowed names/values and a
-close-match suggestion, before any model or dataset is loaded.
+close-match suggestion, before any model or dataset is loaded. Two checks go past the type:
+- `Annotated[T, check, ...]` parameters run each `check(value) -> str | None` (a problem, e.g. "must be
+  >= 1"), so a constraint is declared once, next to the parameter it constrains;
+- parameters named `*name_or_path` must be a loadable model source (`r1lit.model_source`), checked on the
+  file system only, so a missing folder fails here and not as "Repo id must be in the form ...".
 """
 
 from __future__ import annotations
@@ -10,15 +14,28 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+import re
 import types
 import typing
 from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from r1lit.model_source import check_model_source
+
+SOURCE_SUFFIX = "name_or_path"  # parameters that name a model to load (model_, teacher_, tokenizer_, ...)
+
 
 class ConfigError(ValueError):
     """A config problem, reported with the full key path."""
+
+
+class ModelSourceError(ConfigError):
+    """A `*name_or_path` that cannot be loaded; `key` is its config path."""
+
+    def __init__(self, message: str, key: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def _locate(target: str) -> Any:
@@ -36,6 +53,8 @@ def _type_ok(value: Any, hint: Any) -> tuple[bool, str]:
     if hint is Any or hint is inspect.Parameter.empty:
         return True, "any"
     origin = typing.get_origin(hint)
+    if origin is typing.Annotated:
+        return _type_ok(value, typing.get_args(hint)[0])
     if origin is typing.Literal:
         allowed = typing.get_args(hint)
         return value in allowed, f"one of {list(allowed)}"
@@ -60,7 +79,24 @@ def _type_ok(value: Any, hint: Any) -> tuple[bool, str]:
     return True, str(hint)
 
 
-def _check_target(path: str, node: dict[str, Any]) -> None:
+def _check_value(key: str, value: Any, hint: Any, target: str, check_sources: bool) -> None:
+    """Type, `Annotated` constraints and model sources of one argument; `key` is its full config path."""
+    ok, expected = _type_ok(value, hint)
+    if not ok:
+        raise ConfigError(f"{key}={value!r}: expected {expected} (for {target})")
+    if typing.get_origin(hint) is typing.Annotated:
+        for check in hint.__metadata__:
+            problem = check(value) if callable(check) and value is not None else None
+            if problem:
+                raise ConfigError(f"{key}={value!r}: {problem} (for {target})")
+    if check_sources and key.endswith(SOURCE_SUFFIX) and isinstance(value, str):
+        try:
+            check_model_source(value, key, accept_runs=False)
+        except ValueError as err:
+            raise ModelSourceError(str(err), key) from err
+
+
+def _check_target(path: str, node: dict[str, Any], check_sources: bool) -> None:
     target = node["_target_"]
     try:
         obj = _locate(target)
@@ -70,7 +106,7 @@ def _check_target(path: str, node: dict[str, Any]) -> None:
     params = {n: p for n, p in sig.parameters.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
     takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
     try:
-        hints = typing.get_type_hints(obj.__init__ if inspect.isclass(obj) else obj)
+        hints = typing.get_type_hints(obj.__init__ if inspect.isclass(obj) else obj, include_extras=True)
     except Exception:  # unresolvable forward refs: fall back to no type checks
         hints = {}
     for key, value in node.items():
@@ -82,32 +118,55 @@ def _check_target(path: str, node: dict[str, Any]) -> None:
             close = difflib.get_close_matches(key, params, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ConfigError(f"{path}.{key}: unknown key for {target}.{hint} Allowed keys: {sorted(params)}")
-        if key in hints:
-            ok, expected = _type_ok(value, hints[key])
-            if not ok:
-                raise ConfigError(f"{path}.{key}={value!r}: expected {expected} (for {target})")
+        _check_value(f"{path}.{key}", value, hints.get(key, Any), target, check_sources)
 
 
-def _walk(path: str, node: Any) -> None:
+def _walk(path: str, node: Any, check_sources: bool) -> None:
     if isinstance(node, dict):
         if "_target_" in node:
-            _check_target(path, node)
+            _check_target(path, node, check_sources)
         for key, value in node.items():
-            _walk(f"{path}.{key}" if path else str(key), value)
+            _walk(f"{path}.{key}" if path else str(key), value, check_sources)
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            _walk(f"{path}[{i}]", value)
+            _walk(f"{path}[{i}]", value, check_sources)
 
 
-def validate_config(cfg: DictConfig | ListConfig, skip: tuple[str, ...] = ("hydra",)) -> None:
-    """Raise ConfigError on the first problem found; return None when the config is sound."""
+def validate_config(
+    cfg: DictConfig | ListConfig, skip: tuple[str, ...] = ("hydra",), check_sources: bool = True
+) -> None:
+    """Raise ConfigError on the first problem found; return None when the config is sound.
+
+    Args:
+        cfg: a composed config.
+        skip: top-level keys not to check.
+        check_sources: check that every `*name_or_path` model exists; a pipeline plans its later stages
+            with False, since their models are made by the stages before them.
+    """
     missing = sorted(k for k in OmegaConf.missing_keys(cfg) if not k.startswith(skip))
     if missing:
-        raise ConfigError(f"required values are missing (`???` in YAML): {missing}. Set them on the command line, e.g. {missing[0]}=...")
+        raise ConfigError(
+            f"required values are missing (`???` in YAML): {missing}. Set them on the command line, e.g. {missing[0]}=..."
+        )
     try:
         container = OmegaConf.to_container(cfg, resolve=True)
     except Exception as err:  # interpolation to a missing key, bad resolver, ...
         raise ConfigError(f"config does not resolve: {err}") from err
     for key in skip:
         container.pop(key, None)
-    _walk("", container)
+    try:
+        _walk("", container, check_sources)
+    except ModelSourceError as err:
+        origin = _interpolated_from(cfg, err.key)
+        raise ModelSourceError(f"{err} (set by {origin})" if origin else str(err), err.key) from err
+
+
+def _interpolated_from(cfg: DictConfig | ListConfig, key: str) -> str | None:
+    """The key that `key` copies through `${...}` (what the user set), or None."""
+    parent, _, leaf = key.rpartition(".")
+    try:
+        raw = OmegaConf.to_container(OmegaConf.select(cfg, parent), resolve=False)[leaf]
+    except Exception:  # a path select cannot follow: the message keeps the full key alone
+        return None
+    match = re.fullmatch(r"\$\{([\w.]+)\}", raw) if isinstance(raw, str) else None
+    return match.group(1) if match else None

@@ -8,7 +8,7 @@ from typing import Any
 from torch.utils.data import DataLoader
 
 from r1lit.data.sources import Record
-from r1lit.data.step_cursor import StepCursorDataModule
+from r1lit.data.step_cursor import PositiveInt, StepCursorDataModule
 from r1lit.data.templates import build_prompt
 
 
@@ -29,8 +29,8 @@ class PromptDataModule(StepCursorDataModule):
         train: Callable[[], list[Record]],
         heldout: Callable[[], list[Record]] | None,
         template: str,
-        batch_size: int,
-        eval_batch_size: int,
+        batch_size: PositiveInt,
+        eval_batch_size: PositiveInt,
         seed: int,
     ) -> None:
         super().__init__(batch_size=batch_size, seed=seed)

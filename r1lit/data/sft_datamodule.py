@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 from r1lit.data.batching import batch_indices
 from r1lit.data.packing import pack_examples
 from r1lit.data.sources import Record
-from r1lit.data.step_cursor import StepCursorDataModule
+from r1lit.data.step_cursor import PositiveInt, StepCursorDataModule
 from r1lit.data.tokenize import IGNORE_INDEX, tokenize_chat, tokenize_text
 from r1lit.models import load_tokenizer
 
@@ -52,8 +52,8 @@ class SFTDataModule(StepCursorDataModule):
         train: Callable[[], list[Record]],
         val: Callable[[], list[Record]] | None,
         tokenizer_name_or_path: str,
-        max_length: int,
-        batch_size: int,
+        max_length: PositiveInt,
+        batch_size: PositiveInt,
         pack: bool,
         bucket_batches: int,
         seed: int,

@@ -7,7 +7,7 @@ built and the run continues at the right step.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import lightning as L
 from torch.utils.data import DataLoader
@@ -15,10 +15,19 @@ from torch.utils.data import DataLoader
 from r1lit.data.batching import StepBatches
 
 
+def at_least_one(value: int) -> str | None:
+    """A constraint for `Annotated` parameters (r1lit.cli.validate runs it before anything loads)."""
+    return None if value >= 1 else "must be >= 1"
+
+
+# A count per step: 0 would build empty batches and fail only after the step-0 evaluation.
+PositiveInt = Annotated[int, at_least_one]
+
+
 class StepCursorDataModule(L.LightningDataModule):
     """Holds the data position; subclasses provide `n_train`, `collate_train` and a global batch size."""
 
-    def __init__(self, batch_size: int, seed: int) -> None:
+    def __init__(self, batch_size: PositiveInt, seed: int) -> None:
         super().__init__()
         self.batch_size, self.seed = batch_size, seed
         self.next_step = 0

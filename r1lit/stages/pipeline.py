@@ -41,6 +41,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from r1lit.cli.done_marker import MARKER, mark_done, read_done
+from r1lit.model_source import check_model_source
 from r1lit.stages.heldout_eval import RESULTS, evaluate_checkpoint, read_results
 from r1lit.stages.pipeline_summary import write_summary
 
@@ -100,16 +101,15 @@ def quote(value: Any) -> str:
 
 
 def check_checkpoint(name: str, path: str) -> str:
-    """A local-looking checkpoint path must exist (a hub id or r1lit-tiny* name passes through)."""
-    p = Path(path).expanduser()
-    # a hub id is "org/name": a path with more parts, or one that exists here, is local
-    local = path.startswith(("/", ".", "~")) or path.count("/") >= 2 or p.exists()
-    if local and not (p / "config.json").is_file():
+    """A given checkpoint must be loadable (r1lit.model_source); a local one comes back with `~` expanded."""
+    try:
+        check_model_source(path, f"pipeline.stages.{name}.checkpoint", accept_runs=False)
+    except ValueError as err:
         raise FileNotFoundError(
-            f"pipeline.stages.{name}.checkpoint={path}: no saved model there (a save_pretrained folder with "
-            "config.json). Run the pipeline that produces it first, or point the key at another checkpoint."
-        )
-    return str(p) if local else path
+            f"{err}. Run the pipeline that produces it first, or point the key at another checkpoint."
+        ) from err
+    local = Path(path).expanduser()
+    return str(local) if local.exists() else path
 
 
 def compose_stage(overrides: list[str]) -> DictConfig:
@@ -240,6 +240,7 @@ def plan_stages(cfg: DictConfig, root: Path) -> list[tuple[StageSpec, DictConfig
     from r1lit.cli.validate import validate_config
 
     specs = parse_stages(OmegaConf.to_container(cfg.pipeline.stages, resolve=True))
+    check_model_source(str(cfg.pipeline.base_model), "pipeline.base_model", accept_runs=False)
     common = list(cfg.pipeline.common or [])
     outputs: dict[str, str] = {BASE: str(cfg.pipeline.base_model)}
     plan: list[tuple[StageSpec, DictConfig | None]] = []
@@ -253,7 +254,7 @@ def plan_stages(cfg: DictConfig, root: Path) -> list[tuple[StageSpec, DictConfig
             raise ValueError(
                 f"pipeline.stages.{spec.name}: a stage cannot be a pipeline (experiment= in its overrides?)"
             )
-        validate_config(stage_cfg)
+        validate_config(stage_cfg, check_sources=False)  # earlier stages make the models (checked by run())
         if spec.evaluate and stage_cfg.stage.get("runner"):
             raise ValueError(
                 f"pipeline.stages.{spec.name}.evaluate: a {stage_cfg.stage.name} stage makes no model to evaluate"
