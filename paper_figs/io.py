@@ -6,8 +6,9 @@ event files (under `tb/` with the default logger) and, for GRPO, `heldout.jsonl`
 an `r1lit-eval` output folder: a results JSON with one summary per benchmark and
 `samples/<benchmark>.jsonl` with one row per sample.
 
-Scalars are read with TensorBoard's `EventAccumulator`; when a resumed run re-logged a step, the
-last value written for that step wins.
+Scalars are read from TensorBoard event files (`EventAccumulator`) and from the CSV logger's
+`metrics.csv`, so a run logged with `logger=csv` alone draws every figure; a tag both loggers hold is
+taken from TensorBoard. When a resumed run re-logged a step, the last value written for that step wins.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import yaml
 log = logging.getLogger(__name__)
 
 EVENT_GLOB = "events.out.tfevents.*"
+CSV_METRICS = "metrics.csv"  # Lightning's CSVLogger: a `step` column, one column per metric, blanks elsewhere
 HELDOUT_JSONL = "heldout.jsonl"
 # GRPO logs each held-out number `x` of a heldout.jsonl line (pass@1, cons@k, response_length,
 # no_answer_frac, ...) under the TensorBoard tag `heldout/x`.
@@ -70,18 +72,41 @@ def has_config(path: Path) -> bool:
     return (path / "config.yaml").is_file() or (path / ".hydra").is_dir()
 
 
+def _own_files(run_dir: Path, pattern: str) -> list[Path]:
+    """Files matching `pattern` below `run_dir` that are not inside a run nested in it (a pipeline's stage)."""
+    return [
+        p for p in run_dir.rglob(pattern) if not any(has_config(d) for d in p.parents if run_dir in d.parents)
+    ]
+
+
 def event_dirs(run_dir: str | Path) -> list[Path]:
     """Folders of the run's own TensorBoard event files, shallowest first.
 
     Event files of a run nested inside this one (a pipeline's stage folders) belong to that run.
     """
-    run_dir = Path(run_dir)
-    dirs = {
-        p.parent
-        for p in run_dir.rglob(EVENT_GLOB)
-        if not any(has_config(d) for d in p.parents if run_dir in d.parents)
-    }
+    dirs = {p.parent for p in _own_files(Path(run_dir), EVENT_GLOB)}
     return sorted(dirs, key=lambda d: (len(d.parts), str(d)))
+
+
+def csv_metric_files(run_dir: str | Path) -> list[Path]:
+    """The run's own CSV-logger files (`<run>/csv/metrics.csv` by default), shallowest first."""
+    return sorted(_own_files(Path(run_dir), CSV_METRICS), key=lambda p: (len(p.parts), str(p)))
+
+
+def read_csv_scalars(path: str | Path) -> dict[str, Curve]:
+    """Every metric column of a CSV-logger file as a Curve over its `step` column (blank cells skipped)."""
+    import csv
+
+    pairs: dict[str, list[tuple[int, float]]] = {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if not row.get("step"):
+                continue
+            step = int(float(row["step"]))
+            for tag, value in row.items():
+                if tag not in ("step", "epoch") and value not in (None, ""):
+                    pairs.setdefault(tag, []).append((step, float(value)))
+    return {tag: Curve.from_pairs(p) for tag, p in pairs.items()}
 
 
 def read_scalars(event_dir: str | Path) -> dict[str, Curve]:
@@ -148,8 +173,10 @@ class Run:
 
     @cached_property
     def scalars(self) -> dict[str, Curve]:
-        """All TensorBoard scalars of the run (several event folders are merged; the shallowest wins)."""
+        """All scalars of the run: CSV-logger files, then TensorBoard over them (in each, the shallowest wins)."""
         merged: dict[str, Curve] = {}
+        for f in reversed(csv_metric_files(self.path)):
+            merged.update(read_csv_scalars(f))
         for d in reversed(event_dirs(self.path)):
             merged.update(read_scalars(d))
         return merged
@@ -181,7 +208,8 @@ class Run:
 
 def is_run_dir(path: Path) -> bool:
     """A job folder: has a saved config and some output of its own to plot."""
-    return has_config(path) and ((path / HELDOUT_JSONL).is_file() or bool(event_dirs(path)))
+    own = (path / HELDOUT_JSONL).is_file() or bool(event_dirs(path)) or bool(csv_metric_files(path))
+    return has_config(path) and own
 
 
 PIPELINE_STAGE = "pipeline_stage"  # the setting key that tells a pipeline's stages apart

@@ -10,6 +10,8 @@ folder of eval results. Writes into OUT (default `DIR/paper_figs/`):
 - `table_sweep.{md,tex,csv,json}`: the ablation table, when DIR holds more than one setting;
 - `table2_r1_zero.*`, `table4_r1.*`, `table5_distilled.*`, `table6_distill_vs_rl.*`: the paper's tables with our eval
   rows, when eval results exist (`auto` picks them from the experiment name);
+- `report.html`: tables, figures and a sample browser (held-out samples over steps for a run, every
+  sample of an eval folder), one file that opens from disk;
 - `index.md`: what was made, and the command that makes each file.
 """
 
@@ -25,6 +27,7 @@ from paper_figs.eval_tables import collect_eval_rows, make_eval_table, parse_lab
 from paper_figs.fig2_heldout_accuracy import make_figure2
 from paper_figs.fig3_response_length import make_figure3
 from paper_figs.io import Run, discover_runs
+from paper_figs.run_report import write_report
 from paper_figs.table_sweep import make_sweep_table
 
 log = logging.getLogger(__name__)
@@ -83,6 +86,10 @@ def make_all(
                 key, root, out, stem, labelled
             )
     made = {cmd: paths for cmd, paths in made.items() if paths}
+    pngs = [p for paths in made.values() for p in paths if p.suffix == ".png"]
+    report = write_report(root, out / "report.html", pngs)
+    if report is not None:
+        made[f"python -m paper_figs.run_report {root} --out {report}"] = [report]
     if made:
         write_index(out, root, made)
     return made
