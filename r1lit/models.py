@@ -77,6 +77,27 @@ def load_causal_lm(
     return model.to(device)
 
 
+def disable_dropout(model: torch.nn.Module) -> int:
+    """Set every dropout probability in `model` to 0; returns how many were non-zero.
+
+    Covers `nn.Dropout` modules (GPT-2's resid/embd/attn dropout) and the float rates attention
+    modules pass to their attention kernels in train mode (`attention_dropout`, e.g. Qwen2, Llama).
+    Train mode then computes exactly what eval mode does, while train-mode-only machinery (gradient
+    checkpointing) keeps working. The model's config is left alone, so an exported checkpoint keeps
+    its own dropout settings.
+    """
+    import torch
+
+    changed = 0
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.dropout._DropoutNd) and module.p > 0:
+            module.p, changed = 0.0, changed + 1
+        rate = getattr(module, "attention_dropout", None)
+        if isinstance(rate, float) and rate > 0:
+            module.attention_dropout, changed = 0.0, changed + 1
+    return changed
+
+
 def cache_keyword(model: torch.nn.Module) -> str:
     """`forward`'s KV-cache argument name: transformers 5 renamed `past_key_values` to `cache`
     (the old name warns and is due to be removed in 5.40); older versions and custom models keep it."""

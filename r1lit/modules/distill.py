@@ -15,7 +15,7 @@ import lightning as L
 import torch
 
 from r1lit.algos.kd import kd_loss
-from r1lit.models import load_causal_lm, load_tokenizer
+from r1lit.models import disable_dropout, load_causal_lm, load_tokenizer
 from r1lit.modules.optim import Schedule, adamw_with_schedule
 from r1lit.modules.sft import model_inputs
 
@@ -71,11 +71,17 @@ class DistillModule(L.LightningModule):
         hp = self.hparams
         self.tokenizer = load_tokenizer(hp.model_name_or_path, hp.revision)
         check_same_tokenizer(
-            self.tokenizer, load_tokenizer(hp.teacher_name_or_path, hp.teacher_revision),
-            hp.model_name_or_path, hp.teacher_name_or_path,
+            self.tokenizer,
+            load_tokenizer(hp.teacher_name_or_path, hp.teacher_revision),
+            hp.model_name_or_path,
+            hp.teacher_name_or_path,
         )
-        self.policy = load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype)
-        self.teacher = load_causal_lm(hp.teacher_name_or_path, hp.teacher_revision, hp.dtype).eval().requires_grad_(False)
+        # The student trains like SFT (dropout as configured; from_pretrained returns eval mode). The
+        # teacher is a fixed target: no dropout even if something switches the whole module to train.
+        self.policy = load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype).train()
+        self.teacher = load_causal_lm(hp.teacher_name_or_path, hp.teacher_revision, hp.dtype)
+        disable_dropout(self.teacher)
+        self.teacher.eval().requires_grad_(False)
 
     def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Checkpoints hold the student only; the teacher is reloaded from its name."""
@@ -94,8 +100,15 @@ class DistillModule(L.LightningModule):
         labels = batch["labels"][:, 1:]  # [B, L-1] next-token targets
         mask = labels != -100
         loss, metrics = kd_loss(
-            student, teacher, mask, divergence=hp.divergence, alpha=hp.alpha, labels=labels,
-            temperature=hp.temperature, beta=hp.jsd_beta, scale_by_t2=hp.scale_by_t2,
+            student,
+            teacher,
+            mask,
+            divergence=hp.divergence,
+            alpha=hp.alpha,
+            labels=labels,
+            temperature=hp.temperature,
+            beta=hp.jsd_beta,
+            scale_by_t2=hp.scale_by_t2,
         )
         bs = int(batch["input_ids"].shape[0])
         self.log("train/loss", loss, prog_bar=True, batch_size=bs)
@@ -105,6 +118,11 @@ class DistillModule(L.LightningModule):
     def configure_optimizers(self) -> dict:
         hp = self.hparams
         return adamw_with_schedule(
-            list(self.policy.parameters()), hp.learning_rate, hp.weight_decay, hp.betas,
-            hp.warmup_steps, self.trainer.max_steps, hp.lr_schedule,
+            list(self.policy.parameters()),
+            hp.learning_rate,
+            hp.weight_decay,
+            hp.betas,
+            hp.warmup_steps,
+            self.trainer.max_steps,
+            hp.lr_schedule,
         )

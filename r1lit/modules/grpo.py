@@ -11,6 +11,8 @@ Where it differs from the paper, on purpose:
 - beta = 0 loads no reference model (open-r1 / DAPO / Dr. GRPO practice); the paper uses beta > 0.
 - With mu = 1, pi_theta_old == pi_theta, so old log-probs are the detached current ones (no extra
   forward); with mu > 1 they come from one no-grad forward before the first update.
+- Dropout is disabled in the policy and the reference (as TRL does): samples come from the eval-mode
+  policy, so the training forward must compute the same distribution.
 - Log-probs are taken at the sampling temperature (logits / T), as in TRL, so the ratio and KL refer to
   the distribution the samples came from.
 - `loss_agg`, `reward_scale`, clip-higher (`epsilon_high`), overlong masking (`mask_truncated`),
@@ -39,7 +41,7 @@ import lightning as L
 import torch
 
 from r1lit.algos import build_loss_mask, grpo_loss, truncated_rows
-from r1lit.models import load_causal_lm, load_tokenizer
+from r1lit.models import disable_dropout, load_causal_lm, load_tokenizer
 from r1lit.modules import heldout
 from r1lit.modules.grpo_rollout import Rollout, collect_rollout
 from r1lit.modules.grpo_stats import length_stats, merge_rank_metrics, reflection_pattern, reflection_stats
@@ -180,14 +182,18 @@ class GRPOModule(L.LightningModule):
         hp = self.hparams
         self.tokenizer = load_tokenizer(hp.model_name_or_path, hp.revision)
         self.policy = load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype)
-        self.policy.train()  # dropout as configured (0 in Qwen2 configs); needed for gradient checkpointing
+        # Train mode (gradient checkpointing only acts in it) without dropout: the rollout samples from
+        # the eval-mode policy, so dropout would make the ratio and KL compare against another policy
+        # (GPT-2's 0.1: KL 3.07 before any update). TRL disables it for RL the same way.
+        disable_dropout(self.policy)
+        self.policy.train()
         if hp.gradient_checkpointing:
             self.policy.gradient_checkpointing_enable()
         reference = None
         if hp.beta != 0.0:
-            reference = (
-                load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype).eval().requires_grad_(False)
-            )
+            reference = load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype)
+            disable_dropout(reference)
+            reference.eval().requires_grad_(False)
         # Not a registered submodule: the frozen reference stays out of checkpoints, DDP and the optimizer.
         object.__setattr__(self, "reference", reference)
 
@@ -303,7 +309,10 @@ class GRPOModule(L.LightningModule):
         """Log-probs without grad (reference, or pi_theta_old for mu > 1).  # [n, Lc]"""
         with torch.inference_mode():
             logps, _ = completion_logprobs(
-                model, chunk, self.sampling.temperature, self.hparams.share_prompt_prefix,
+                model,
+                chunk,
+                self.sampling.temperature,
+                self.hparams.share_prompt_prefix,
                 n_buckets=self.hparams.length_buckets,
             )
         return logps.clone()  # a normal tensor: inference tensors cannot enter autograd graphs

@@ -59,6 +59,9 @@ class SFTModule(L.LightningModule):
         hp = self.hparams
         self.tokenizer = load_tokenizer(hp.model_name_or_path, hp.revision)
         self.policy = load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype)
+        # from_pretrained returns eval mode and Lightning keeps each module's mode: train explicitly, so
+        # dropout acts as the checkpoint configures it and gradient checkpointing (train mode only) runs.
+        self.policy.train()
         if hp.gradient_checkpointing:
             self.policy.gradient_checkpointing_enable()
         self.policy.config.use_cache = False
@@ -75,11 +78,22 @@ class SFTModule(L.LightningModule):
         return loss
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self.log("val/loss", self(batch), prog_bar=True, sync_dist=True, batch_size=int(batch["input_ids"].shape[0]))
+        self.log(
+            "val/loss",
+            self(batch),
+            prog_bar=True,
+            sync_dist=True,
+            batch_size=int(batch["input_ids"].shape[0]),
+        )
 
     def configure_optimizers(self) -> dict:
         hp = self.hparams
         return adamw_with_schedule(
-            list(self.policy.parameters()), hp.learning_rate, hp.weight_decay, hp.betas,
-            hp.warmup_steps, self.trainer.max_steps, hp.lr_schedule,
+            list(self.policy.parameters()),
+            hp.learning_rate,
+            hp.weight_decay,
+            hp.betas,
+            hp.warmup_steps,
+            self.trainer.max_steps,
+            hp.lr_schedule,
         )
