@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
+import pytest
 from r1lit_eval.cache import GenerationCache, model_cache_dir, model_fingerprint, prompt_key
 
 from r1lit.rollout.base import SamplingParams
@@ -68,6 +70,31 @@ def test_line_cut_short_by_a_kill_is_skipped_and_not_glued_to_the_next(tmp_path:
     assert resumed.missing("k", 3) == [1, 2]
     resumed.add([rec("k", 1), rec("k", 2)])
     assert GenerationCache(tmp_path).missing("k", 3) == []
+
+
+def test_a_torn_line_is_repaired_once_by_its_writer(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cache = GenerationCache(tmp_path)
+    cache.add([rec("k", 0)])
+    with open(cache.path, "a") as fh:
+        fh.write(json.dumps(rec("k", 1))[:20])  # the process died mid-line
+    cache.add([rec("k", 2)])  # a resumed run appended after it
+    with caplog.at_level(logging.WARNING, logger="r1lit_eval.cache"):
+        first = GenerationCache(tmp_path)
+        again = GenerationCache(tmp_path)
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1 and f"{cache.path}: dropped unreadable lines [2]" in warnings[0]
+    assert first.missing("k", 3) == again.missing("k", 3) == [1]
+    assert [json.loads(line)["idx"] for line in cache.path.read_text().splitlines()] == [0, 2]
+
+
+def test_another_writers_torn_file_is_read_but_never_rewritten(tmp_path: Path) -> None:
+    other = GenerationCache(tmp_path, writer="s1of2")
+    other.add([rec("k", 0)])
+    with open(other.path, "a") as fh:
+        fh.write('{"key": "k", "id')  # maybe still being written by its own process
+    before = other.path.read_bytes()
+    assert GenerationCache(tmp_path, writer="s0of2").missing("k", 2) == [1]
+    assert other.path.read_bytes() == before
 
 
 def test_model_dir_changes_when_weights_change(tmp_path: Path) -> None:

@@ -72,3 +72,14 @@ def test_rescore_run_regrades_with_the_current_grader(tmp_path: Path) -> None:
     assert (
         json.loads((out / "results.json").read_text())["benchmarks"]["aime24"]["pass@1"] == 0.5
     )  # untouched
+
+
+def test_rescore_of_a_torn_samples_file_names_the_file_and_line(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    samples = out / "samples" / "aime24.jsonl"
+    write_jsonl(samples, [{"problem_id": "p", "sample_idx": 0}])
+    with open(samples, "a") as fh:
+        fh.write('{"problem_id": "p", "sample_')  # cut short
+    save_results({"model": {}, "benchmarks": {"aime24": {"k": 1, "pass@1": 0.0, "config": None}}}, out)
+    with pytest.raises(ValueError, match=rf"{samples}:2: not a JSON record"):
+        rescore_run(out, n_boot=20)
