@@ -31,6 +31,13 @@ from paper_figs.run_report import write_report
 from paper_figs.table_sweep import make_sweep_table
 
 log = logging.getLogger(__name__)
+LOGGED_BY = "(TensorBoard, the CSV logger's metrics.csv, or heldout.jsonl)"
+NOT_DRAWN = {  # figure command -> why it is absent when it drew nothing
+    "python -m paper_figs.fig2_heldout_accuracy {root} --out {out}": "Figure 2 (fig2_heldout_accuracy): no run "
+    f"logged heldout/pass@1 or heldout/cons@k {LOGGED_BY}",
+    "python -m paper_figs.fig3_response_length {root} --out {out}": "Figure 3 (fig3_response_length): no run "
+    f"logged length/mean, length/correct/mean or length/incorrect/mean {LOGGED_BY}",
+}
 TABLES = {  # table key -> (file stem, script)
     "table2": ("table2_r1_zero", "paper_figs.table2_r1_zero"),
     "table4_r1": ("table4_r1", "paper_figs.table4_r1"),
@@ -70,9 +77,14 @@ def make_all(
     out = Path(out) if out else root / "paper_figs"
     made: dict[str, list[Path]] = {}
     runs = discover_runs(root)
+    missing: list[str] = []
     if runs:
         made[f"python -m paper_figs.fig2_heldout_accuracy {root} --out {out}"] = make_figure2(root, out)
         made[f"python -m paper_figs.fig3_response_length {root} --out {out}"] = make_figure3(root, out)
+        for cmd, why in NOT_DRAWN.items():
+            if not made[cmd.format(root=root, out=out)]:
+                missing.append(why)
+                log.warning("%s", why)
         if len(group_runs(runs)) > 1:
             made[f"python -m paper_figs.table_sweep {root} --out {out}"] = make_sweep_table(
                 root, out, f"{root.name}: end-of-training numbers per setting"
@@ -91,12 +103,12 @@ def make_all(
     if report is not None:
         made[f"python -m paper_figs.run_report {root} --out {report}"] = [report]
     if made:
-        write_index(out, root, made)
+        write_index(out, root, made, missing)
     return made
 
 
-def write_index(out: Path, root: Path, made: dict[str, list[Path]]) -> Path:
-    """`index.md`: each output file with the command that regenerates it."""
+def write_index(out: Path, root: Path, made: dict[str, list[Path]], missing: Sequence[str] = ()) -> Path:
+    """`index.md`: each output file with the command that regenerates it, then what could not be drawn."""
     lines = [
         f"# Figures and tables for `{root}`",
         "",
@@ -105,6 +117,8 @@ def write_index(out: Path, root: Path, made: dict[str, list[Path]]) -> Path:
     ]
     for cmd, paths in made.items():
         lines += [f"- `{cmd}`"] + [f"  - [{p.name}]({p.name})" for p in paths]
+    if missing:
+        lines += ["", "Not drawn:", ""] + [f"- {why}" for why in missing]
     path = out / "index.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -308,3 +308,43 @@ def test_sweep_of_pipelines_groups_stages_and_eval_rows_over_seeds(tmp_path: Pat
         < md.index("| base (ours, n=2) |")
         < md.index("| cold_start_sft (ours, n=2) |")
     )
+
+
+def csv_logged_run(path: Path, columns: dict[str, dict[int, float]]) -> Path:
+    """A run logged with `logger=csv` only: `csv/metrics.csv` as Lightning's CSVLogger writes it (one row
+    per logging call, blank cells for the metrics that call did not log)."""
+    (path / "csv").mkdir(parents=True)
+    (path / "config.yaml").write_text(yaml.safe_dump({"seed": 0}))
+    tags = list(columns)
+    lines = [",".join(["epoch", "step", *tags])]
+    for tag in tags:
+        for step, value in columns[tag].items():
+            lines.append(",".join(["0", str(step), *(str(value) if t == tag else "" for t in tags)]))
+    (path / "csv" / "metrics.csv").write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_csv_logged_run_gets_every_figure_and_missing_ones_are_named(tmp_path: Path) -> None:
+    from paper_figs.make_all import make_all
+
+    run = csv_logged_run(
+        tmp_path / "run", {"length/mean": {0: 10.0, 1: 30.0}, "length/correct/mean": {1: 5.0}}
+    )
+    assert discover_runs(tmp_path) and Run.load(run).curve("length/mean").values == (10.0, 30.0)
+    made = {p.name for paths in make_all(run).values() for p in paths}
+    assert {"fig3_response_length.csv", "report.html"} <= made
+    rows = read_figure_csv(run / "paper_figs" / "fig3_response_length.csv")
+    assert [(r["panel"], r["step"], r["mean"]) for r in rows] == [
+        ("all", 0, 10.0), ("all", 1, 30.0), ("correct", 1, 5.0)
+    ]  # fmt: skip
+    index = (run / "paper_figs" / "index.md").read_text()
+    assert "Not drawn:" in index and "Figure 2 (fig2_heldout_accuracy): no run logged heldout/pass@1" in index
+    assert "Figure 3" not in index.split("Not drawn:")[1]
+
+
+def test_tensorboard_wins_over_the_csv_logger_for_a_tag_both_hold(tmp_path: Path) -> None:
+    run = fake_run(tmp_path / "run", {"seed": 0}, {"length/mean": {0: 1.0}})
+    csv_logged_run(tmp_path / "csv_only", {"length/mean": {0: 99.0}, "reward/total/mean": {0: 0.5}})
+    shutil.copytree(tmp_path / "csv_only" / "csv", run / "csv")
+    loaded = Run.load(run)
+    assert loaded.curve("length/mean").values == (1.0,) and loaded.curve("reward/total/mean").values == (0.5,)

@@ -1,8 +1,8 @@
 /* r1lit report.html sample browser (vanilla JS, no network).
  *
- * Reads the problem summaries from <script type="application/json" id="r1lit-data">; sample texts live in
- * chunks, parsed (inline <script type="application/json" id="r1lit-chunk-N">) or loaded (<script src> of a
- * sibling chunk file) only when a problem is opened. Model text is only ever set through textContent.
+ * Reads the problem summaries from the JSON script element #r1lit-data; sample texts live in chunks,
+ * parsed (inline JSON script elements #r1lit-chunk-N) or loaded (a script element whose src is a sibling
+ * chunk file) only when a problem is opened. Model text is only ever set through textContent.
  * Filter state lives in the URL hash (#bench=..&status=..&q=..&tag=..&page=..&open=<key>), so a reload or a
  * headless browser given a URL shows the same view.
  */
