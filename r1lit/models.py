@@ -1,7 +1,7 @@
 """Load any causal LM and tokenizer by `name_or_path`: a hub id, a local folder, or the embedded tiny model.
 
 Every command goes through `resolve_model_path`, so the embedded tiny model (`r1lit-tiny`, built
-offline on first use into the cache) and the random-weight architecture twins (`r1lit-twin-qwen2.5`,
+offline on first use into the cache) and the random-weight architecture twins (`r1lit-twin/qwen2.5`,
 r1lit.tiny.twins) are loaded exactly like `Qwen/Qwen2.5-0.5B-Instruct` would be.
 No Lightning import here: the evaluation harness uses this module too.
 """
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 TINY_PREFIX = "r1lit-tiny"
-TWIN_PREFIXES = ("r1lit-twin-", "r1lit-shape-")  # = r1lit.tiny.twins.TWIN_PREFIX, SHAPE_PREFIX
+TWIN_PREFIXES = ("r1lit-twin/", "r1lit-shape/")  # = r1lit.tiny.twins.TWIN_PREFIX, SHAPE_PREFIX
 DTYPES = ("float32", "bfloat16", "float16", "auto")
 
 
@@ -32,12 +32,12 @@ def is_tiny(name_or_path: str) -> bool:
 
 
 def is_twin(name_or_path: str) -> bool:
-    """An architecture twin or shape name (`r1lit-twin-*`, `r1lit-shape-*`, see r1lit.tiny.twins)."""
+    """An architecture twin or shape name (`r1lit-twin/*`, `r1lit-shape/*`, see r1lit.tiny.twins)."""
     return str(name_or_path).startswith(TWIN_PREFIXES)
 
 
 def resolve_model_path(name_or_path: str) -> str:
-    """Map `r1lit-tiny*`, `r1lit-twin-*` and `r1lit-shape-*` names to their built folder (building on
+    """Map `r1lit-tiny*`, `r1lit-twin/*` and `r1lit-shape/*` names to their built folder (building on
     first use); pass anything else through."""
     if is_tiny(name_or_path):
         from r1lit.tiny.build import ensure_tiny_model

@@ -1,12 +1,14 @@
 """Random-weight stand-ins for real architectures, built offline: twins (2 layers) and full-size shapes.
 
-`r1lit-twin-<name>` (e.g. `r1lit-twin-qwen2.5`) is a checkpoint's architecture from
+`r1lit-twin/<name>` (e.g. `r1lit-twin/qwen2.5`) is a checkpoint's architecture from
 `architectures.yaml` reduced to 2 layers and a small width with every feature flag kept, random
 weights (norm weights and biases randomised too), the tiny tokenizer, saved with `save_pretrained`.
-`r1lit-shape-<name>` (e.g. `r1lit-shape-qwen2.5-0.5b`) is the full-size architecture with
+`r1lit-shape/<name>` (e.g. `r1lit-shape/qwen2.5-0.5b`) is the full-size architecture with
 transformers' random initialisation. Both resolve through `r1lit.models.resolve_model_path` and load
 through the same `AutoModelForCausalLM` path as any hub checkpoint; they are built on first use into
-`<cache>/<name>-<hash>` (the hash covers the resolved config, the init and `BUILD_VERSION`).
+`<cache>/r1lit-twin-<name>-<hash>` (the hash covers the resolved config, the init and
+`BUILD_VERSION`). The `org/name` form passes `r1lit.model_source`'s config validation as a hub id
+would; `resolve_model_path` intercepts it before transformers, so the hub is never asked.
 
 Twins exist so that every code path that reimplements part of a model (the fused rollout decoder,
 shared-prefix scoring) is checked against each architecture's own `forward` (tests/twins/).
@@ -27,8 +29,8 @@ from r1lit.tiny.build import MARKER, build_once
 from r1lit.tiny.specs import BUILD_VERSION, get_spec
 
 log = logging.getLogger(__name__)
-TWIN_PREFIX = "r1lit-twin-"
-SHAPE_PREFIX = "r1lit-shape-"
+TWIN_PREFIX = "r1lit-twin/"
+SHAPE_PREFIX = "r1lit-shape/"
 ARCHITECTURES = Path(__file__).with_name("architectures.yaml")
 TOKENIZER_SPEC = "r1lit-tiny"  # twins and shapes use this tiny model's tokenizer
 
@@ -93,7 +95,7 @@ def model_dir(name: str, cache_dir: Path | None = None) -> Path:
     blob["checkpoint"] = architectures()["checkpoints"][entry["checkpoint"]]
     digest = hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:10]
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    return root / f"{name}-{digest}"
+    return root / f"{name.replace('/', '-')}-{digest}"  # one folder, not one per namespace
 
 
 def ensure_twin_model(name: str, cache_dir: Path | None = None) -> Path:

@@ -16,7 +16,7 @@ def twin_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def twin_dir(twin_cache: Path):
-    """`twin_dir("qwen2.5")` -> the save_pretrained folder of `r1lit-twin-qwen2.5` (built on first use)."""
+    """`twin_dir("qwen2.5")` -> the save_pretrained folder of `r1lit-twin/qwen2.5` (built on first use)."""
 
     def get(family: str) -> Path:
         return ensure_twin_model(TWIN_PREFIX + family, cache_dir=twin_cache)

@@ -31,9 +31,9 @@ GRPO = [
 ]  # fmt: skip
 
 
-def compose_train(run_dir: Path, model_dir: Path, overrides: list[str]):
-    base = [f"paths.run_dir={run_dir}", f"model.name_or_path={model_dir}", "logger=csv",
-            "trainer.enable_progress_bar=false"]  # fmt: skip
+def compose_train(run_dir: Path, model_dir: Path | None, overrides: list[str]):
+    base = [f"paths.run_dir={run_dir}", "logger=csv", "trainer.enable_progress_bar=false"]
+    base += [f"model.name_or_path={model_dir}"] if model_dir is not None else []
     with initialize_config_dir(config_dir=CONF, version_base="1.3"):
         return compose("train", overrides=[*base, *overrides])
 
@@ -72,9 +72,10 @@ def test_grpo_trains_the_policy_that_sampled(twin_dir, tmp_path: Path) -> None:
         torch.testing.assert_close(ref_row[: len(c.logprobs)], torch.tensor(c.logprobs), atol=1e-4, rtol=0)
 
 
-@pytest.mark.parametrize("family", ["gpt2", "qwen2.5"])
-def test_one_grpo_step_end_to_end(twin_dir, tmp_path: Path, family: str) -> None:
-    run(compose_train(tmp_path, twin_dir(family), GRPO))
+@pytest.mark.parametrize("model", ["gpt2_twin", "qwen2.5_twin"])
+def test_one_grpo_step_end_to_end(twin_cache: Path, tmp_path: Path, monkeypatch, model: str) -> None:
+    monkeypatch.setenv("R1LIT_CACHE", str(twin_cache))  # `model=<family>_twin` builds / finds it there
+    run(compose_train(tmp_path, None, [f"model={model}", *GRPO]))
     with (tmp_path / "csv" / "metrics.csv").open() as f:
         rows = [r for r in csv.DictReader(f) if r.get("train/kl")]
     assert len(rows) == 1 and abs(float(rows[0]["train/kl"])) < 1e-5  # step 0: policy == reference
@@ -94,12 +95,12 @@ def test_sft_and_distill_students_train_in_train_mode(twin_dir, tmp_path: Path) 
     assert max(dropout_rates(distill.teacher)) == 0.0
 
 
-def test_eval_harness_end_to_end(twin_dir, tmp_path: Path) -> None:
+def test_eval_harness_end_to_end(twin_cache: Path, tmp_path: Path, monkeypatch) -> None:
     from r1lit_eval.cli import CONF_DIR
     from r1lit_eval.cli import run as run_eval
 
-    folder = twin_dir("llama3.1")
-    overrides = [f"model.name_or_path={folder}", "benchmarks=[synthetic]", "sampling.k=1", "limit=2",
+    monkeypatch.setenv("R1LIT_CACHE", str(twin_cache))
+    overrides = ["model.name_or_path=r1lit-twin/llama3.1", "benchmarks=[synthetic]", "sampling.k=1", "limit=2",
                  "sampling.max_new_tokens=4", f"output_dir={tmp_path / 'out'}", f"cache_dir={tmp_path / 'cache'}",
                  "progress=false", "bootstrap_samples=10"]  # fmt: skip
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
