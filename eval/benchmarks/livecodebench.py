@@ -11,7 +11,8 @@ the starter code for functional/LeetCode problems or the "read from stdin" instr
 problems, each with a ```python block), sent as ONE user message (DeepSeek-R1 advises no system
 prompt) for `template: chat`, or as plain text for `template: raw`.
 Gold: `r1lit.grading.code_tests.tests_to_gold(tests, func_name)`. Grade: the last ```python block
-of the completion passes every test in the sandbox (`detail` holds passed / total / per-test status).
+of the completion passes every test in the sandbox (`detail` holds passed / total / per-test status,
+and `sandbox_error`: the sandbox itself failed on a test, counted by `r1lit_eval.metrics`).
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ class LiveCodeBench:
         )
         self.start_date, self.end_date = start_date, end_date
         self.template = template
-        # programs must not read the expected outputs: the data file's folder is hidden from them
+        # the program's file tree never holds the data; hidden too in case site-packages are exposed
         hidden = (str(Path(local_path).resolve().parent),) if local_path else ()
         self.limits = Limits(
             timeout_s=timeout_s, memory_mb=memory_mb, hide_paths=Limits().hide_paths + hidden
@@ -192,7 +193,11 @@ class LiveCodeBench:
             float_tol=self.float_tol,
             stop_on_first_failure=self.stop_on_first_failure,
         )
-        return SampleGrade(report.all_passed, code, code_status(report.first_failure), report.to_detail())
+        detail = {
+            **report.to_detail(),
+            "sandbox_error": any(o.status == "sandbox_error" for o in report.outcomes),
+        }
+        return SampleGrade(report.all_passed, code, code_status(report.first_failure), detail)
 
 
 def code_status(first_failure: str | None) -> str:

@@ -5,9 +5,12 @@ Two kinds of test (LiveCodeBench's `testtype`):
               output line by line after stripping (see `stdout_matches`).
   functional  the program is loaded as a module and `Solution().<func_name>(*args)` (or the
               top-level `<func_name>`) is called with args = one JSON value per input line; the
-              JSON of the return value must equal the expected JSON (see `functional_matches`).
+              return value crosses the sandbox as a plain value (`sandbox_wire`: `Fraction`,
+              `Decimal` and numpy scalars by value, objects with a rigged `__eq__` not at all) and
+              must equal the expected JSON value (see `functional_matches`).
 Every test runs in its own sandboxed process (`r1lit.grading.sandbox`); expected outputs never
-enter the sandbox, so a program can only pass by printing / returning the right answer.
+enter the sandbox and the comparison runs in the harness, so a program can only pass by printing /
+returning the right answer: exiting early, forging output or patching builtins gains nothing.
 
 A code gold (`Problem.gold`, the `answer` column of a code reward) is the JSON string made by
 `tests_to_gold`: `{"tests": [{"input", "output", "testtype"}, ...], "func_name": str | null}`.
@@ -16,7 +19,9 @@ A code gold (`Problem.gold`, the `answer` column of a code reward) is the JSON s
 Deliberate differences from LiveCodeBench's `testing_util.py`:
   - a fresh process per test (LCB runs all tests in one process with signal.alarm timeouts);
   - stdin lines also match when their whitespace-separated tokens are equal (LCB: numeric tokens only);
-  - functional outputs also match within `float_tol` (LCB compares with `==` only);
+  - functional outputs also match within `float_tol` (LCB compares with `==` only), including
+    `Fraction` / `Decimal` results (LCB: exact `==`); like LCB, a returned tuple counts as a list
+    at the top level only;
   - `stop_on_first_failure` is a switch (LCB always stops at the first failing test).
 """
 
@@ -27,8 +32,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
+from r1lit.grading import sandbox_wire
 from r1lit.grading.sandbox import Limits, RunResult, SandboxPool, run
 
 # Imports that competitive-programming and LeetCode solutions take for granted (LeetCode starter code
@@ -182,8 +189,15 @@ def stdout_matches(got: str, expected: str) -> bool:
     return True
 
 
+def _number(x: Any) -> bool:
+    return isinstance(x, int | float | Fraction | Decimal) and not isinstance(x, bool)
+
+
 def functional_matches(got: Any, expected: Any, float_tol: float = 1e-6) -> bool:
-    """Equal JSON values; numbers where either side is a float may differ by `float_tol` (rel or abs)."""
+    """Equal values; numbers where either side is not an int may differ by `float_tol` (rel or abs).
+
+    `got` is a plain value rebuilt by the harness (`sandbox_wire.decode`), `expected` a JSON value.
+    """
     if got == expected:
         return True
     if isinstance(got, list) and isinstance(expected, list):
@@ -194,9 +208,11 @@ def functional_matches(got: Any, expected: Any, float_tol: float = 1e-6) -> bool
         return got.keys() == expected.keys() and all(
             functional_matches(got[k], expected[k], float_tol) for k in got
         )
-    numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (got, expected))
-    if numbers and (isinstance(got, float) or isinstance(expected, float)):
-        return math.isclose(got, expected, rel_tol=float_tol, abs_tol=float_tol)
+    if _number(got) and _number(expected) and not (isinstance(got, int) and isinstance(expected, int)):
+        try:
+            return math.isclose(float(got), float(expected), rel_tol=float_tol, abs_tol=float_tol)
+        except OverflowError:
+            return False
     return False
 
 
@@ -211,9 +227,11 @@ def judge(result: RunResult, test: TestCase, float_tol: float = 1e-6) -> TestOut
         return TestOutcome(result.status, result.wall_s, _short(tail[0]) if tail else "")
     if test.testtype == "functional":
         try:
-            ok = functional_matches(json.loads(result.stdout), json.loads(test.output), float_tol)
-        except ValueError:
-            ok = False  # no / non-JSON return value
+            got = sandbox_wire.decode(result.stdout)
+            got = list(got) if isinstance(got, tuple) else got  # LCB: a tuple result counts as a list
+            ok = functional_matches(got, json.loads(test.output), float_tol)
+        except (ValueError, TypeError):
+            ok = False  # no return value, or the expected output is not JSON
     else:
         ok = stdout_matches(result.stdout, test.output)
     message = "" if ok else f"expected {_short(test.output)!r}, got {_short(result.stdout)!r}"

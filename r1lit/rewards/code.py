@@ -17,7 +17,12 @@ JSON string of `code_tests.tests_to_gold` (`{"tests": [...], "func_name": ...}`)
 
 "First failure's status" is one of `wrong_answer`, `timeout`, `memory`, `runtime_error`,
 `output_limit` (counted once per program). Sandbox failures are not the model's fault, so the sample
-is excluded rather than punished.
+is excluded rather than punished; a batch where more than `max_sandbox_error_rate` of the samples
+are sandbox failures raises RuntimeError (a broken sandbox would otherwise train on nothing, quietly).
+
+The programs run exactly as the eval harness runs them (`code_tests.run_tests`, same `Limits`
+defaults): in a file tree holding the interpreter and its standard library only, so a program
+cannot read the tests it is graded against, the checkout, the data or anyone's home.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ def code_reward(
     stop_on_first_failure: bool = False,
     binary: bool = False,
     workers: int = 1,
+    max_sandbox_error_rate: float = 0.5,
     stats: Counter | None = None,
     **columns,
 ) -> list[float | None]:
@@ -77,11 +83,15 @@ def code_reward(
         stop_on_first_failure: skip the remaining tests after a failure (they count as not passed).
         binary: 1.0 only when every test passes (the paper's rule-based reward), else the fraction.
         workers: completions judged concurrently (each test is its own sandboxed process).
+        max_sandbox_error_rate: raise when more than this fraction of the batch are sandbox errors.
         stats: optional Counter for `parse_failure`, `bad_gold`, `sandbox_error` and failure statuses.
         **columns: `tests` (per-item tests) when given.
 
     Returns:
         One float (or None) per completion.
+
+    Raises:
+        RuntimeError: more than `max_sandbox_error_rate` of the batch hit sandbox errors.
     """
     n = len(completions)
     golds = column(columns, "tests", n) if columns.get("tests") is not None else column({"a": answer}, "a", n)
@@ -99,4 +109,10 @@ def code_reward(
     for _, key in results:
         if key is not None:
             bump(stats, key)
+    errors = sum(key == SANDBOX_ERROR for _, key in results)
+    if results and errors / len(results) > max_sandbox_error_rate:
+        raise RuntimeError(
+            f"code reward: the sandbox failed on {errors} of {len(results)} samples; "
+            "see the log's 'sandbox error' lines and r1lit.grading.sandbox.probe()"
+        )
     return [reward for reward, _ in results]
