@@ -168,6 +168,7 @@ def write_page(path: str | Path, page: Page, problems: Sequence[Problem]) -> Pat
         chunks_html = ""
     data = {"problems": [p.summary(i // size) for i, p in enumerate(problems)], "page_size": cfg["page_size"],
             "reflection": cfg["reflection_phrases"], "chunk_dir": chunk_dir.name,
+            "inline": inline, "n_chunks": len(payloads),
             "side_by_side": page.side_by_side, "bench_label": page.bench_label}  # fmt: skip
     text = string.Template(_asset("template.html")).substitute(
         title=html.escape(page.title), meta=html.escape(page.meta), tables="\n".join(page.tables),

@@ -74,6 +74,22 @@ def test_eval_report_search_and_pages(eval_report: Path, dump_dom) -> None:
     assert set(statuses(dom)) == {"no_answer"} and "(none)" in dom
 
 
+def test_search_finds_sample_text_and_a_link_opens_its_page(eval_report: Path, dump_dom) -> None:
+    rows = [
+        r for b in ("synth_a", "synth_b") for r in read_jsonl(eval_report.parent / "samples" / f"{b}.jsonl")
+    ]
+    hits = {(r["benchmark"], r["problem_id"]) for r in rows if "boxed{13}" in r["completion"]}
+    assert hits  # in sample texts only: ids, questions and answers never hold "boxed{"
+    dom = dump_dom(eval_report, "q=boxed{13}")
+    inline = not (eval_report.parent / "report_data").is_dir()
+    if inline:  # every sample text is in the page, so every text is searched
+        assert count_line(dom).startswith(f"{len(hits)} of 60 problems")
+    else:  # only ids, questions, answers until a chunk is opened
+        assert count_line(dom).startswith("0 of 60 problems")
+    dom = dump_dom(eval_report, "open=synth_b/p0027")
+    assert "page 3 of 3" in count_line(dom) and len(statuses(dom)) == 4
+
+
 def test_compare_report_lists_disagreements_first(tmp_path: Path, dump_dom) -> None:
     a = write_synthetic_eval(tmp_path / "a", n_problems=9, k=4, n_chars=300, label="model-a")
     b = write_synthetic_eval(tmp_path / "b", n_problems=9, k=4, n_chars=300, label="model-b", shift=1)

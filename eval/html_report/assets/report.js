@@ -56,6 +56,10 @@
     if (loaded && loaded[p.key]) for (const texts of loaded[p.key]) parts.push(...texts);
     return parts.join('\n').toLowerCase();
   }
+  function parseInlineChunks() { // small reports: every sample text is searchable
+    if (!D.inline) return;
+    for (let i = 0; i < D.n_chunks; i++) if (!chunks[i]) loadChunk(i, () => {});
+  }
   function problemMatches(p) {
     if (state.bench && p.bench !== state.bench) return false;
     if (state.tag && p.tag !== state.tag) return false;
@@ -180,13 +184,18 @@
       box.style.gridTemplateColumns = D.side_by_side ? 'repeat(' + p.cols.length + ', minmax(0, 1fr))' : '1fr';
       for (const col of p.cols) { const c = el('div', 'col'); c.appendChild(el('h3', null, col.label)); box.appendChild(c); }
       d.appendChild(box);
-      loadChunk(p.chunk, data => renderSamples(box, p, data));
+      loadChunk(p.chunk, data => {
+        renderSamples(box, p, data);
+        document.body.dataset.openedMs = String(Math.round(performance.now())); // since navigation start
+      });
     });
     return d;
   }
 
   // ---- the list, pager and controls
   function render() {
+    const t0 = performance.now();
+    if (state.q) parseInlineChunks();
     const list = document.getElementById('problems');
     list.replaceChildren();
     const hits = D.problems.filter(problemMatches);
@@ -203,6 +212,7 @@
     document.getElementById('prev').disabled = state.page === 0;
     document.getElementById('next').disabled = state.page >= pages - 1;
     writeHash();
+    document.body.dataset.renderMs = String(Math.round(performance.now() - t0)); // for size/speed checks
   }
   function fillSelect(id, values, allLabel) {
     const sel = document.getElementById(id);
@@ -226,8 +236,15 @@
     bind('q', 'q', 'input');
     document.getElementById('prev').addEventListener('click', () => { state.page--; render(); });
     document.getElementById('next').addEventListener('click', () => { state.page++; render(); });
+    if (state.open) { // a link to one problem shows the page it is on
+      const at = D.problems.filter(problemMatches).findIndex(p => p.key === state.open);
+      if (at >= 0) state.page = Math.floor(at / D.page_size);
+    }
+    document.getElementById('q').placeholder = D.inline
+      ? 'search ids, questions, answers, sample texts' : 'search ids, questions, answers (sample texts: opened chunks)';
     render();
     document.body.dataset.ready = '1';
+    document.body.dataset.loadMs = String(Math.round(performance.now())); // since navigation start
   }
   setup();
 })();
