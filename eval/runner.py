@@ -108,6 +108,28 @@ def _batches(problems: list[Problem], keys: list[str], cache: GenerationCache, k
         yield batch
 
 
+def check_prompt_lengths(
+    name: str, problems: Sequence[Problem], prompts: Sequence[Prompt], tokenizer: Any | None,
+    context: int | None, overflow: str,
+) -> None:  # fmt: skip
+    """Under `prompt_overflow=fail`, name every problem whose prompt leaves no room in the context, before
+    generating anything (the generator would stop at the first one)."""
+    if tokenizer is None or context is None or overflow != "fail":
+        return
+    from r1lit.rollout.context import PromptTooLongError
+    from r1lit.rollout.hf import encode_prompt
+
+    lengths = {p.id: len(encode_prompt(tokenizer, q)) for p, q in zip(problems, prompts, strict=True)}
+    over = {pid: n for pid, n in lengths.items() if n >= context}
+    if over:
+        shown = dict(list(over.items())[:5])
+        raise PromptTooLongError(
+            f"{name}: {len(over)} of {len(problems)} prompts do not fit the model's context of {context} "
+            f"positions (prompt tokens: {shown}); set sampling.prompt_overflow=left_truncate to drop their "
+            "oldest tokens (recorded per sample), or use a model with a longer context"
+        )
+
+
 def generate_missing(
     name: str,
     problems: list[Problem],
@@ -265,6 +287,7 @@ def run_benchmark(
         )
     prompts = [with_prefix(p.prompt, opts.response_prefix, tokenizer) for p in problems]
     context = getattr(generator, "max_context", None)
+    check_prompt_lengths(name, problems, prompts, tokenizer, context, opts.params.prompt_overflow)
     keys = [prompt_key(p, opts.params, opts.response_prefix, context) for p in prompts]
     cached_before = sum(opts.k - len(cache.missing(key, opts.k)) for key in keys)
     gen_start = time.perf_counter()

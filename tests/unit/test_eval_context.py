@@ -19,6 +19,7 @@ from r1lit_eval.runner import RunOptions, read_jsonl, run_benchmark
 from r1lit.rollout.base import SamplingParams
 from r1lit.rollout.context import PromptTooLongError, context_length, fit_to_context
 from r1lit.rollout.fake import ScriptedGenerator
+from r1lit.rollout.testing import char_tokenizer
 
 
 class Bench:
@@ -92,6 +93,15 @@ def test_runner_records_reports_and_warns_once(tmp_path: Path, caplog: pytest.Lo
     assert len(warnings) == 1 and "capped 2 of 4 samples below max_new_tokens=16" in warnings[0]
     headers, table = metrics_table({"benchmarks": {"ctx": summary}})
     assert table[0][headers.index("Max new tokens")] == "16 -> 8-16 (context 40)"
+
+
+def test_runner_names_every_too_long_prompt_before_generating(tmp_path: Path):
+    tok = char_tokenizer()
+    gen = ScriptedGenerator(["z"], tokenizer=tok, max_context=20)
+    opts = RunOptions(k=1, params=SamplingParams(max_new_tokens=4), progress=False)
+    with pytest.raises(PromptTooLongError, match=r"ctx: 1 of 2 prompts .* context of 20 positions \(prompt tokens: \{'long': 32\}\); set sampling.prompt_overflow=left_truncate"):  # fmt: skip
+        run_benchmark("ctx", Bench(), gen, GenerationCache(tmp_path / "c"), opts, tmp_path, tokenizer=tok)
+    assert gen.calls == []  # nothing generated (the short prompt either)
 
 
 def test_left_truncated_prompts_are_recorded_per_sample(tmp_path: Path):
