@@ -3,8 +3,9 @@
 Problems come from `r1lit.tasks.synthetic.make_problems("heldout", n, seed, difficulty, task)` (or
 a local JSONL of such records), rendered with a training template (`r1_zero` by default, so a model
 trained with that template is scored on the prompt format it knows). Arithmetic answers go through
-the shared grader; Countdown solutions are extracted by the shared grader and checked by the task's
-own rule (`r1lit.tasks.synthetic.verify`), since any valid expression is a correct answer.
+the task's one check, `r1lit.tasks.check` (the call the training reward makes): arithmetic answers
+through the shared grader, Countdown solutions by the Countdown rule (any valid expression is right;
+the bare target is not). A record without an answer is graded `bad_gold`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 from r1lit_eval.benchmarks.base import Problem, SampleGrade
 from r1lit_eval.benchmarks.math_benchmarks import render_prompt, verdict_to_grade
 from r1lit_eval.benchmarks.registry import file_sha256, read_local_records
+
+from r1lit.tasks.checks import gold_text
 
 
 class SyntheticBenchmark:
@@ -63,21 +66,19 @@ class SyntheticBenchmark:
             meta = {k: rec[k] for k in ("task", "difficulty", "numbers", "target") if k in rec}
             prompt = render_prompt(self.template, rec["question"], self.instruction)
             problems.append(
-                Problem(id=str(rec["id"]), prompt=prompt, gold=str(rec["answer"]), kind=self.kind, meta=meta)
+                Problem(
+                    id=str(rec["id"]),
+                    prompt=prompt,
+                    gold=gold_text(rec.get("answer")) or "",
+                    kind=self.kind,
+                    meta=meta,
+                )
             )
         return problems
 
     def grade(self, problem: Problem, completion: str) -> SampleGrade:
-        from r1lit.grading import extract_answer, grade
+        """The task's one check (``r1lit.tasks.check``), the same call as the training reward's."""
+        from r1lit.tasks import check
 
-        if problem.meta.get("task") != "countdown":
-            return verdict_to_grade(
-                grade(completion, problem.gold, kind=problem.kind, timeout_s=self.timeout_s)
-            )
-        from r1lit.tasks.synthetic import verify
-
-        pred = extract_answer(completion, kind="math")
-        if pred is None:
-            return SampleGrade(correct=False, pred=None, status="no_answer")
-        ok = verify({"task": "countdown", **problem.meta}, pred)
-        return SampleGrade(correct=ok, pred=pred, status="correct" if ok else "incorrect")
+        record = {**problem.meta, "answer": problem.gold}
+        return verdict_to_grade(check(record, completion, kind=problem.kind, timeout_s=self.timeout_s))

@@ -2,7 +2,8 @@
 
 These are the numbers of the paper's Figure 2 (AIME pass@1 averaged over 16 samples, and cons@16 by
 majority vote) and Figure 3 (mean response length), computed with the same grader and metric
-functions as the evaluation harness (`r1lit.grading`, `r1lit.grading.metrics`). Results are also
+functions as the evaluation harness and the training reward (`r1lit.tasks.check`,
+`r1lit.grading.metrics`). Results are also
 appended as JSONL so figure scripts need no TensorBoard:
 
 - `<heldout_jsonl>`: one line per evaluation, `{"step", "k", "n_prompts", "pass@1", "cons@k", ...}`;
@@ -22,9 +23,10 @@ from typing import Any
 
 import torch.distributed as dist
 
-from r1lit.grading import grade, is_equivalent
+from r1lit.grading import is_equivalent
 from r1lit.grading.metrics import cons_at_k, mean_pass1, pass_at_k
 from r1lit.rollout.base import Completion
+from r1lit.tasks.checks import check, gold_text, records_from_columns
 
 PREFIX = "heldout"
 
@@ -32,14 +34,14 @@ PREFIX = "heldout"
 def score_groups(
     groups: Sequence[Sequence[Completion]], batch: dict[str, Any], kind: str
 ) -> list[dict[str, Any]]:
-    """Grade every sample of every prompt of a held-out batch; one result dict per prompt."""
+    """Grade every sample of every prompt of a held-out batch with its task's check; one dict per prompt."""
+    records = records_from_columns(batch, len(groups))
     results = []
     for b, group in enumerate(groups):
-        gold = str(batch["answer"][b])
-        verdicts = [grade(c.text, gold, kind=kind) for c in group]
+        verdicts = [check(records[b], c.text, kind=kind) for c in group]  # the reward's own check
         results.append({
             "id": str(batch["id"][b]),
-            "answer": gold,
+            "answer": gold_text(records[b].get("answer")),
             "preds": [v.pred for v in verdicts],
             "correct": [v.correct for v in verdicts],
             "status": [v.status for v in verdicts],
@@ -63,7 +65,13 @@ def gather_results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def summarize(results: list[dict[str, Any]], k: int) -> dict[str, float]:
-    """pass@1 (mean over k samples), cons@k (majority vote), pass@k, mean response length, truncation."""
+    """pass@1 (mean over k samples), cons@k (majority vote), pass@k, mean response length, truncation.
+
+    Prompts whose gold is unusable (``bad_gold``) say nothing about the model: they are left out of
+    every rate and counted in ``heldout/bad_gold``.
+    """
+    n_bad = sum("bad_gold" in r["status"] for r in results)
+    results = [r for r in results if "bad_gold" not in r["status"]]
     correct = [r["correct"] for r in results]
     lengths = [n for r in results for n in r["lengths"]]
     truncated = [t for r in results for t in r["truncated"]]
@@ -76,6 +84,7 @@ def summarize(results: list[dict[str, Any]], k: int) -> dict[str, float]:
         f"{PREFIX}/response_length": sum(lengths) / max(len(lengths), 1),
         f"{PREFIX}/truncated_frac": sum(truncated) / max(len(truncated), 1),
         f"{PREFIX}/no_answer_frac": sum(no_answer) / max(len(no_answer), 1),
+        f"{PREFIX}/bad_gold": float(n_bad),
     }
 
 

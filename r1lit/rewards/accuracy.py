@@ -1,7 +1,10 @@
 """Accuracy reward (paper §2.2.2, "accuracy rewards"): 1 if the final answer matches the gold, else 0.
 
-Grading goes through the one shared grader, `r1lit.grading.grade`; this file only maps a Verdict's
-status to a reward and counts failures:
+Grading goes through the one check per task, `r1lit.tasks.check` (the shared grader for math, the
+Countdown rule for Countdown: the same call the held-out eval, the rejection-sampling filter and
+the benchmarks make). It needs the task columns (`task`, `numbers`, `target`, `tests`) besides
+`answer`; the prompt datamodule passes every record field as a column. This file only maps a
+Verdict's status to a reward and counts failures:
 
 | status      | reward              | stats key        |
 |-------------|---------------------|------------------|
@@ -11,6 +14,11 @@ status to a reward and counts failures:
 | timeout     | 0.0                 | `timeout`        |
 | error       | 0.0                 | `error`          |
 | bad_gold    | `unparseable_gold`  | `bad_gold`       |
+| not_applicable | None             | `not_applicable` |
+
+`bad_gold` covers a missing, None or empty gold (never graded as the string "None"). A code or
+general record (`task` "code"/"general", or a `tests` column) is `not_applicable`: the reward returns
+None for it, which compose.py skips for that sample instead of dropping the sample.
 
 `unparseable_gold=None` (the default) excludes the sample from the advantages (the composed total is
 None, see compose.py); the from-scratch R1 walkthrough instead gives 0.5. open-r1 gives 1.0, which
@@ -28,8 +36,8 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import lru_cache
+from typing import Any
 
-from r1lit.grading import grade
 from r1lit.rewards._text import (
     BAD_GOLD,
     ERROR,
@@ -40,14 +48,31 @@ from r1lit.rewards._text import (
     split_think,
     with_prefill,
 )
+from r1lit.tasks.checks import NOT_APPLICABLE, check, records_from_columns
 
-_FAILURE_KEYS = {"no_answer": PARSE_FAILURE, "timeout": TIMEOUT, "error": ERROR, "bad_gold": BAD_GOLD}
+_FAILURE_KEYS = {
+    "no_answer": PARSE_FAILURE,
+    "timeout": TIMEOUT,
+    "error": ERROR,
+    "bad_gold": BAD_GOLD,
+    NOT_APPLICABLE: NOT_APPLICABLE,
+}
+
+FrozenRecord = tuple[tuple[str, Any], ...]
+
+
+def _freeze(record: dict[str, Any]) -> FrozenRecord:
+    """A hashable form of a task record (lists become tuples), for the memo below."""
+    return tuple(
+        (k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(record.items()) if k != "tests"
+    )
 
 
 @lru_cache(maxsize=1024)  # bounded: keys hold completion texts
-def _grade_status(completion: str, gold: str, kind: str, timeout_s: float) -> str:
-    """Memoised `grade(...).status`: accuracy and cosine rewards in one step grade the same pairs."""
-    return grade(completion, gold, kind=kind, timeout_s=timeout_s).status
+def _check_status(completion: str, record: FrozenRecord, kind: str, timeout_s: float) -> str:
+    """Memoised ``check(...).status``: accuracy and cosine rewards in one step grade the same pairs."""
+    as_dict = {k: list(v) if isinstance(v, tuple) else v for k, v in record}
+    return check(as_dict, completion, kind=kind, timeout_s=timeout_s).status
 
 
 def _graded_text(completion: str, prompt: str | None, answer_after_think: bool) -> str:
@@ -60,26 +85,37 @@ def _graded_text(completion: str, prompt: str | None, answer_after_think: bool) 
 
 def grade_statuses(
     completions: list[str],
-    answer: list[str],
+    answer: list[Any] | None,
     *,
     kind: str = "math",
     timeout_s: float = 5.0,
     answer_after_think: bool = False,
-    prompts: list[str | None] | None = None,
     stats: Counter | None = None,
+    **columns: Any,
 ) -> list[str]:
-    """Grade every completion against its gold answer; count non-correct/incorrect statuses in `stats`.
+    """Check every completion with its task's rule (``r1lit.tasks.check``); count failures in `stats`.
+
+    Args:
+        completions: generated texts.
+        answer: gold answers, one per completion (None: no golds, every sample is ``bad_gold``).
+        kind, timeout_s, answer_after_think: as in ``accuracy_reward``.
+        stats: optional Counter for ``parse_failure``, ``bad_gold``, ``timeout``, ``error``, ``not_applicable``.
+        **columns: ``prompts`` and the task columns (``task``, ``numbers``, ``target``, ``tests``).
 
     Returns:
-        One Verdict status per completion ("correct", "incorrect", "no_answer", "bad_gold", ...).
+        One status per completion ("correct", "incorrect", "no_answer", "bad_gold", "not_applicable", ...).
     """
-    if len(answer) != len(completions):
-        raise ValueError(f"{len(answer)} answers for {len(completions)} completions")
-    prompts = prompts if prompts is not None else [None] * len(completions)
+    n = len(completions)
+    if answer is not None and len(answer) != n:
+        raise ValueError(f"{len(answer)} answers for {n} completions")
+    records = records_from_columns(
+        {**columns, "answer": list(answer) if answer is not None else [None] * n}, n
+    )
+    prompts = column(columns, "prompts", n)
     statuses = []
-    for completion, gold, prompt in zip(completions, answer, prompts, strict=True):
+    for completion, record, prompt in zip(completions, records, prompts, strict=True):
         text = _graded_text(completion, prompt, answer_after_think)
-        status = _grade_status(text, str(gold), kind, float(timeout_s))
+        status = _check_status(text, _freeze(record), kind, float(timeout_s))
         if status in _FAILURE_KEYS:
             bump(stats, _FAILURE_KEYS[status])
         statuses.append(status)
@@ -89,7 +125,7 @@ def grade_statuses(
 def accuracy_reward(
     completions: list[str],
     *,
-    answer: list[str],
+    answer: list[str | None] | None,
     kind: str = "math",
     timeout_s: float = 5.0,
     unparseable_gold: float | None = None,
@@ -107,19 +143,27 @@ def accuracy_reward(
         unparseable_gold: reward when the grader reports `bad_gold` (None excludes the sample).
         answer_after_think: grade only the text after `</think>`.
         stats: optional Counter receiving `parse_failure` / `bad_gold` / `timeout` / `error` counts.
-        **columns: `prompts` is used (for a prefilled `<think>`) when `answer_after_think` is set.
+        **columns: the task columns (`task`, `numbers`, `target`, `tests`); `prompts` (for a
+            prefilled `<think>`) when `answer_after_think` is set.
 
     Returns:
         One float (or None) per completion.
     """
-    prompts = column(columns, "prompts", len(completions))
     statuses = grade_statuses(
         completions,
         answer,
         kind=kind,
         timeout_s=timeout_s,
         answer_after_think=answer_after_think,
-        prompts=prompts,
         stats=stats,
+        **columns,
     )
-    return [unparseable_gold if s == "bad_gold" else float(s == "correct") for s in statuses]
+    return [_reward(s, unparseable_gold) for s in statuses]
+
+
+def _reward(status: str, unparseable_gold: float | None) -> float | None:
+    if status == NOT_APPLICABLE:
+        return None  # not a math sample: this reward does not count for it (compose.py)
+    if status == "bad_gold":
+        return unparseable_gold
+    return float(status == "correct")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from r1lit.rewards._text import bump, column, token_lengths
+from r1lit.rewards._text import bump, token_lengths
 
 OVERLONG = "overlong"  # stats key: completions inside or past the punishment interval
 
@@ -32,7 +32,7 @@ def cosine_scale(length: int, max_len: int, at_zero: float, at_max: float) -> fl
 def cosine_length_reward(
     completions: list[str],
     *,
-    answer: list[str],
+    answer: list[str | None] | None,
     max_len: int,
     min_value_correct: float = 0.5,
     max_value_correct: float = 1.0,
@@ -49,7 +49,8 @@ def cosine_length_reward(
 
     Args:
         completions: generated texts.
-        answer: gold answers (graded with the shared grader, like `accuracy_reward`).
+        answer: gold answers (checked by `r1lit.tasks.check`, like `accuracy_reward`; None for a
+            code or general sample).
         max_len: length in tokens at which the schedule reaches its end values.
         min_value_correct, max_value_correct: reward range of correct answers (max at length 0).
         min_value_wrong, max_value_wrong: reward range of wrong answers (min at length 0).
@@ -65,20 +66,21 @@ def cosine_length_reward(
 
     if max_len < 1:
         raise ValueError(f"max_len must be >= 1, got {max_len}")
-    n = len(completions)
     statuses = grade_statuses(
         completions,
         answer,
         kind=kind,
         timeout_s=timeout_s,
         answer_after_think=answer_after_think,
-        prompts=column(columns, "prompts", n),
         stats=stats,
+        **columns,
     )
     lengths = token_lengths(completions, columns.get("completion_ids"))
     rewards: list[float | None] = []
     for status, length in zip(statuses, lengths, strict=True):
-        if status == "bad_gold":
+        if status == "not_applicable":
+            rewards.append(None)  # not a math sample (a program, a general prompt): see compose.py
+        elif status == "bad_gold":
             rewards.append(unparseable_gold)
         elif status == "correct":
             rewards.append(cosine_scale(length, max_len, max_value_correct, min_value_correct))

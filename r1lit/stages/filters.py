@@ -2,7 +2,7 @@
 
 The paper keeps only correct responses and filters out "chain-of-thought with mixed languages, long
 paragraphs, and code blocks". Every check here reuses the one shared implementation it corresponds to:
-correctness is `r1lit.grading.grade`, structure is `rewards.format.format_reward`, mixed languages is
+correctness is the task's one check `r1lit.tasks.check` (the training reward's), structure is `rewards.format.format_reward`, mixed languages is
 `rewards.language.language_consistency_reward` and repetition is `rewards.repetition.repetition_reward`,
 each turned into a filter by a threshold. A trace is dropped for the FIRST failing check, in this order:
 
@@ -11,7 +11,8 @@ each turned into a filter by a threshold. A trace is dropped for the FIRST faili
 | `truncated`      | generation hit max_new_tokens (finish_reason "length")                   |
 | `too_long`       | more than `max_tokens` completion tokens                                 |
 | `too_short`      | fewer than `min_tokens` completion tokens (cold start wants long CoT)    |
-| `incorrect`      | `require_correct` and the grader does not say "correct"                  |
+| `bad_gold`       | `require_correct` and the record has no usable gold (missing, empty)     |
+| `incorrect`      | `require_correct` and the task's check does not say "correct"            |
 | `format`         | `format` is "r1_zero" / "think" and the format reward is 0               |
 | `language`       | language consistency of the CoT < `min_language_consistency`            |
 | `repetition`     | repeated n-gram fraction > `max_repetition`                              |
@@ -27,17 +28,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from r1lit.grading import grade
 from r1lit.rewards.format import format_reward
 from r1lit.rewards.language import language_consistency_reward
 from r1lit.rewards.repetition import repetition_reward
+from r1lit.tasks.checks import check
 
 REASONS = (
-    "truncated", "too_long", "too_short", "incorrect", "format", "language", "repetition",
+    "truncated", "too_long", "too_short", "bad_gold", "incorrect", "format", "language", "repetition",
     "code_block", "long_paragraph", "duplicate", "over_quota",
 )  # fmt: skip
 FormatCheck = Literal["r1_zero", "think", "none"]
@@ -99,14 +100,16 @@ def longest_paragraph(text: str) -> int:
 
 
 def _checks(
-    texts: list[str], prompt: str, question: str, answer: str, filters: TraceFilters
+    texts: list[str], prompt: str, question: str, record: Mapping[str, Any], filters: TraceFilters
 ) -> dict[str, list[bool]]:
     """For each content check, whether each text passes it (batched calls into the shared rewards)."""
     n = len(texts)
     prompts = [prompt] * n
     passed: dict[str, list[bool]] = {}
     if filters.require_correct:
-        passed["incorrect"] = [grade(t, answer, kind=filters.answer_kind).correct for t in texts]
+        statuses = [check(record, t, kind=filters.answer_kind).status for t in texts]
+        passed["bad_gold"] = [s != "bad_gold" for s in statuses]
+        passed["incorrect"] = [s == "correct" for s in statuses]
     if filters.format != "none":
         fmt = format_reward(texts, prompts=prompts, mode="strict", answer_tags=filters.format == "r1_zero")
         passed["format"] = [r > 0 for r in fmt]
@@ -131,9 +134,10 @@ def rejection_reasons(
     truncated: Sequence[bool],
     *,
     prompt: str,
-    answer: str,
+    answer: str | None,
     filters: TraceFilters,
     question: str | None = None,
+    record: Mapping[str, Any] | None = None,
 ) -> list[str | None]:
     """Why each sample of ONE prompt is rejected (the first failing check), or None when it is kept.
 
@@ -145,6 +149,9 @@ def rejection_reasons(
         answer: the gold answer.
         filters: thresholds.
         question: the bare question (its language is the target when `language_target="auto"`).
+        record: the prompt's task record (`task`, `numbers`, `target`...), for tasks whose check needs
+            more than the gold (Countdown); when given, its raw `answer` is the gold (a missing one is
+            `bad_gold`, not the string "None").
 
     Returns:
         One reason from `REASONS` or None per sample; at most `max_per_prompt` Nones, no duplicate kept.
@@ -152,7 +159,8 @@ def rejection_reasons(
     if not len(texts) == len(n_tokens) == len(truncated):
         raise ValueError(f"{len(texts)} texts, {len(n_tokens)} lengths, {len(truncated)} truncation flags")
     texts = list(texts)
-    passed = _checks(texts, prompt, question if question is not None else prompt, answer, filters)
+    task_record = {"answer": answer, **(record or {})}  # the record's raw gold: None stays None
+    passed = _checks(texts, prompt, question if question is not None else prompt, task_record, filters)
     reasons: list[str | None] = []
     seen: set[str] = set()
     kept = 0

@@ -9,7 +9,8 @@ split only; held-out accuracy is therefore measured on questions it has never se
   usual precedence, and every intermediate value of the step-by-step solution stays in [0, 99].
   `difficulty` = number of operators.
 - countdown: "Using the numbers 3, 5, 7 once each, make 56 with + - * and parentheses" -> any
-  expression using exactly those numbers once each that evaluates to 56 (`check_countdown`).
+  expression using exactly those numbers once each that evaluates to 56 (`check_countdown`; the
+  completion-level check every reward and eval path uses is `r1lit.tasks.check`).
   `difficulty` = number of operators = len(numbers) - 1. The stored `answer` is one valid solution.
 """
 
@@ -142,7 +143,9 @@ def check_countdown(expression: str | None, numbers: list[int], target: int) -> 
             a, b = visit(node.left), visit(node.right)
             if a is None or b is None:
                 return None
-            return a * b if isinstance(node.op, ast.Mult) else a + b if isinstance(node.op, ast.Add) else a - b
+            return (
+                a * b if isinstance(node.op, ast.Mult) else a + b if isinstance(node.op, ast.Add) else a - b
+            )
         return None
 
     value = visit(tree)
@@ -163,7 +166,12 @@ def _sample(task: str, rng: random.Random, difficulty: int) -> dict | None:
     if sampled is None:
         return None
     numbers, target, expr = sampled
-    return {"question": _countdown_question(numbers, target), "answer": expr, "numbers": numbers, "target": target}
+    return {
+        "question": _countdown_question(numbers, target),
+        "answer": expr,
+        "numbers": numbers,
+        "target": target,
+    }
 
 
 def make_problems(
@@ -238,15 +246,13 @@ def _tokenize_expression(expression: str) -> list[str]:
 
 
 def verify(record: dict, pred: str | None) -> bool:
-    """Whether an already-extracted answer solves the record (integer match, or the countdown checker).
+    """Whether an already-extracted answer solves the record, by the one task check.
 
-    Extraction from a completion is `r1lit.grading`'s job; this only knows the task's own rule.
+    Kept for callers that extract themselves; new code should call ``r1lit.tasks.check`` on the whole
+    completion. The answer is boxed and handed to that check, so the rule is the same everywhere.
     """
-    if pred is None:
+    from r1lit.tasks.checks import check  # checks imports this module
+
+    if pred is None or not pred.strip():
         return False
-    if record["task"] == "countdown":
-        return check_countdown(pred, record["numbers"], record["target"])
-    try:
-        return int(pred.strip()) == int(record["answer"])
-    except ValueError:
-        return False
+    return check(record, rf"\boxed{{{pred.strip()}}}").correct
