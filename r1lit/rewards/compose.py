@@ -4,16 +4,30 @@ Every reward is `fn(completions, *, answer, **columns) -> list[float | None]`. `
 calls each term with the same columns plus a fresh `stats` Counter (how a reward reports counts
 such as `parse_failure` without printing or keeping module state), and combines them:
 
-    total[i] = sum(weight_t * value_t[i] for every term t with weight_t != 0)
+    total[i] = sum(weight_t * value_t[i] for every term t with weight_t != 0 and value_t[i] not None)
 
-**None rule**: a None component with a non-zero weight makes the total None (the sample is then
-excluded from the advantages; e.g. `accuracy` with an unparseable gold). Zero-weight terms are
-diagnostics: computed, reported, never part of the total, and their Nones do not matter. A
-non-finite value (NaN/inf, e.g. from a broken reward model) is turned into None and counted as
-`non_finite`.
+**None rule** (mixed-task RL: math, code and general prompts in one batch). A reward returns None
+for a sample it does not apply to (`accuracy` on a program or a general prompt, `code` on a math
+problem) or cannot judge (an unparseable gold, a sandbox failure). Per sample:
+
+- a None term is skipped: it neither adds nor drops anything, so with `reward=[accuracy,code]` a
+  right math answer totals 1.0 and a right program totals 1.0;
+- the sample is excluded (total None, no advantage) when *every* weighted **outcome** term is None
+  for it. Outcome terms (`outcome: true` in conf/reward: accuracy, code, cosine, reward_model)
+  judge the result; shaping terms (`outcome: false`: format, tag_count, length, repetition,
+  language...) only adjust it. So a math sample whose gold is broken does not escape with its
+  format reward alone, and a completion cannot earn shaping rewards by making every outcome
+  reward return None. (A config with no outcome term excludes a sample only when all terms are None.)
+- weights are **not** renormalised: each weight means the same thing on every sample. Nothing is
+  lost by it: GRPO compares samples of one prompt, and those share one task and one set of
+  applicable terms.
+
+Zero-weight terms are diagnostics: computed, reported, never part of the total, and their Nones do
+not matter. A non-finite value (NaN/inf, e.g. from a broken reward model) is turned into None and
+counted as `non_finite`.
 
 Config: the Hydra group `conf/reward/` has one file per reward holding its function and weight,
-`{<name>: {weight: float, fn: {_target_: ..., _partial_: true, <options>}}}`, so
+`{<name>: {weight: float, outcome: bool, fn: {_target_: ..., _partial_: true, <options>}}}`, so
 `reward=[accuracy,format,cosine] reward.cosine.weight=0.5` composes a run's rewards and
 `build_reward_terms(hydra.utils.instantiate(cfg.reward))` turns them into `RewardTerm`s. A term can
 be dropped from a composed config with `reward.<name>=null`.
@@ -36,18 +50,19 @@ NON_FINITE = "non_finite"
 
 @dataclass(frozen=True)
 class RewardTerm:
-    """One named, weighted reward function."""
+    """One named, weighted reward function; `outcome` terms decide whether a sample counts (None rule)."""
 
     name: str
     fn: RewardFn
     weight: float = 1.0
+    outcome: bool = True
 
 
 @dataclass
 class RewardBatch:
     """Rewards of one batch of N completions."""
 
-    total: list[float | None]  # [N] weighted sum, None when a weighted component is None
+    total: list[float | None]  # [N] weighted sum of non-None terms, None when no outcome term applies
     components: dict[str, list[float | None]]  # name -> [N] unweighted values
     weights: dict[str, float]
     stats: dict[str, Counter] = field(default_factory=dict)  # name -> counts reported by the reward
@@ -104,15 +119,24 @@ def compute_rewards(
         stats[term.name] = Counter()
         values = term.fn(completions, answer=answer, stats=stats[term.name], **columns)
         components[term.name] = _clean(term.name, values, n, stats[term.name])
+    total = combine(terms, components, n)
+    return RewardBatch(total, components, {t.name: t.weight for t in terms}, stats)
+
+
+def combine(
+    terms: Sequence[RewardTerm], components: Mapping[str, list[float | None]], n: int
+) -> list[float | None]:
+    """Per-sample totals by the None rule of the module docstring."""
     weighted = [t for t in terms if t.weight != 0]
+    deciders = [t for t in weighted if t.outcome] or weighted
     total: list[float | None] = []
     for i in range(n):
-        parts = [components[t.name][i] for t in weighted]
-        if any(p is None for p in parts):
-            total.append(None)
-        else:
-            total.append(sum(t.weight * p for t, p in zip(weighted, parts, strict=True)))
-    return RewardBatch(total, components, {t.name: t.weight for t in terms}, stats)
+        if all(components[t.name][i] is None for t in deciders):
+            total.append(None)  # no outcome reward applies: nothing to learn from this sample
+            continue
+        values = [(t.weight, components[t.name][i]) for t in weighted]
+        total.append(sum(w * v for w, v in values if v is not None))
+    return total
 
 
 def score_one(fn: RewardFn, completion: str, answer: str | None = None, **item: Any) -> float | None:
@@ -158,7 +182,7 @@ def reward_metrics(batch: RewardBatch, prefix: str = "reward") -> dict[str, floa
 
 
 def build_reward_terms(reward_cfg: Mapping[str, Any] | None) -> list[RewardTerm]:
-    """Turn the instantiated `reward` config (`{name: {weight, fn}}`) into RewardTerms, in order.
+    """Turn the instantiated `reward` config (`{name: {weight, outcome, fn}}`) into RewardTerms, in order.
 
     Args:
         reward_cfg: `hydra.utils.instantiate(cfg.reward)` (a DictConfig or dict whose `fn` values are
@@ -176,5 +200,8 @@ def build_reward_terms(reward_cfg: Mapping[str, Any] | None) -> list[RewardTerm]
         fn = entry["fn"]
         if not callable(fn):
             raise TypeError(f"reward.{name}.fn is {type(fn).__name__}; did you forget `_partial_: true`?")
-        terms.append(RewardTerm(name=str(name), fn=fn, weight=float(entry["weight"])))
+        # `outcome` belongs in every conf/reward file; absent, the term is an outcome term, which can
+        # only exclude more samples, never let a shaping reward carry one on its own.
+        outcome = bool(entry["outcome"]) if "outcome" in entry else True
+        terms.append(RewardTerm(name=str(name), fn=fn, weight=float(entry["weight"]), outcome=outcome))
     return terms

@@ -42,7 +42,7 @@ def _fake(values, failures: int = 0):
 def test_compute_rewards_weights_and_none_rule() -> None:
     terms = [
         RewardTerm("acc", _fake([1.0, 0.0, None, 1.0], failures=1), 1.0),
-        RewardTerm("fmt", _fake([1.0, 1.0, 1.0, 0.0]), 0.5),
+        RewardTerm("fmt", _fake([1.0, 1.0, 1.0, 0.0]), 0.5, outcome=False),  # shaping: cannot carry sample 2
         RewardTerm("diag", _fake([None, None, None, float("nan")]), 0.0),  # zero weight: never in the total
     ]
     batch = compute_rewards(terms, ["a", "b", "c", "d"], ["1"] * 4, prompts=["p"] * 4, step=3)
@@ -146,7 +146,11 @@ def test_accuracy_format_cosine_end_to_end(tmp_path: Path) -> None:
 def test_every_reward_file_matches_its_function(name: str, tmp_path: Path) -> None:
     """Each file holds one reward; its options exist in the function signature with the same defaults."""
     cfg = _compose([f"reward=[{name}]"], tmp_path)
-    assert list(cfg.reward) == [name] and set(cfg.reward[name]) == {"weight", "fn"}
+    assert list(cfg.reward) == [name] and {"weight", "fn"} <= set(cfg.reward[name]) <= {
+        "weight",
+        "outcome",
+        "fn",
+    }
     fn_cfg = OmegaConf.to_container(cfg.reward[name].fn)
     assert fn_cfg.pop("_partial_") is True
     module, _, attr = fn_cfg.pop("_target_").rpartition(".")
