@@ -5,6 +5,9 @@ Every loader returns plain dicts in one of two shapes, whatever the source:
   SFT records:    {"id", "messages": [{"role", "content"}, ...]}  or  {"id", "prompt", "response"}
                   (prompt is raw text or chat messages, as built by r1lit.data.templates)
 Per-dataset field mappings are small adapter functions in `ADAPTERS`, chosen by name in config.
+A field that a mapping or an adapter reads and a row lacks fails at load time, naming the file, the
+row and the field; so does a field that is empty in every row. A single row without a gold loads
+with `answer` None, which every grading path reports as `bad_gold` (never the string "None").
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from r1lit.tasks.checks import gold_text
 
 Record = dict[str, Any]
 
@@ -41,7 +46,7 @@ def _bespoke_stratos(row: Record) -> Record:
 
 def _math_problem(row: Record) -> Record:
     """MATH-style rows: problem + answer (MATH-500, AIME, AMC files)."""
-    return {"question": row["problem"], "answer": str(row["answer"])}
+    return {"question": row["problem"], "answer": gold_text(row["answer"])}  # None stays None, not "None"
 
 
 def _identity(row: Record) -> Record:
@@ -56,17 +61,46 @@ ADAPTERS: dict[str, Callable[[Record], Record]] = {
 }
 
 
-def _adapt(rows: list[Record], adapter: str, fields: dict[str, str] | None, prefix: str) -> list[Record]:
+def _adapt(
+    rows: list[Record], adapter: str, fields: dict[str, str] | None, prefix: str, source: str
+) -> list[Record]:
+    """Map every row to a record; a field the mapping or the adapter reads must exist (file, row, field named)."""
     if adapter not in ADAPTERS:
         raise ValueError(f"data adapter={adapter!r} is not one of {sorted(ADAPTERS)}")
     out = []
     for i, row in enumerate(rows):
         if fields:  # rename: ours <- theirs
+            missing = {ours: theirs for ours, theirs in fields.items() if theirs not in row}
+            if missing:
+                ours, theirs = next(iter(missing.items()))
+                raise ValueError(
+                    f"{source}: row {i} has no field {theirs!r} (data fields: {ours} <- {theirs}); "
+                    f"its fields are {sorted(row)}"
+                )
             row = {**row, **{ours: row[theirs] for ours, theirs in fields.items()}}
-        rec = ADAPTERS[adapter](row)
+        try:
+            rec = ADAPTERS[adapter](row)
+        except KeyError as e:
+            raise ValueError(
+                f"{source}: row {i} has no field {e.args[0]!r}, which adapter {adapter!r} reads; "
+                f"its fields are {sorted(row)} (map one with data fields)"
+            ) from e
         rec.setdefault("id", str(row.get("id", row.get("unique_id", f"{prefix}-{i}"))))
         out.append(rec)
+    _require_values(out, [*(fields or {}), "question", "answer"], source)
     return out
+
+
+def _require_values(records: list[Record], keys: list[str], source: str) -> None:
+    """Fail when a field is empty in every record: the mapping found nothing (a single row without a
+    gold is kept; the grader reports it as ``bad_gold``)."""
+    for key in dict.fromkeys(keys):
+        present = [r for r in records if key in r]
+        if present and len(present) == len(records) and all(gold_text(r[key]) is None for r in present):
+            raise ValueError(
+                f"{source}: field {key!r} is empty in all {len(records)} rows (row 0: {records[0].get(key)!r}); "
+                "check the data adapter / fields mapping"
+            )
 
 
 def synthetic(split: str, n: int, seed: int, difficulty: int, task: str = "arithmetic") -> list[Record]:
@@ -89,7 +123,9 @@ def synthetic_traces(
     ]
 
 
-def local_file(path: str, adapter: str = "identity", fields: dict[str, str] | None = None, limit: int | None = None) -> list[Record]:
+def local_file(
+    path: str, adapter: str = "identity", fields: dict[str, str] | None = None, limit: int | None = None
+) -> list[Record]:
     """A local .jsonl / .json / .parquet file."""
     p = Path(path).expanduser()
     if not p.is_file():
@@ -102,7 +138,7 @@ def local_file(path: str, adapter: str = "identity", fields: dict[str, str] | No
         rows = json.loads(p.read_text())
     else:
         rows = [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
-    return _adapt(rows[:limit] if limit else rows, adapter, fields, p.stem)
+    return _adapt(rows[:limit] if limit else rows, adapter, fields, p.stem, str(p))
 
 
 def hub(
@@ -121,4 +157,5 @@ def hub(
     ds = datasets.load_dataset(path, name, revision=revision, split=split, data_files=data_files)
     if limit:
         ds = ds.select(range(min(limit, len(ds))))
-    return _adapt(list(ds), adapter, fields, path.replace("/", "_"))
+    source = f"{path} ({name or 'default'}, {split}, revision {revision})"
+    return _adapt(list(ds), adapter, fields, path.replace("/", "_"), source)

@@ -31,7 +31,10 @@ def test_numina_tir_schema_maps_to_prompt_and_chat_records(tmp_path: Path) -> No
 def test_bespoke_stratos_schema_maps_to_chat_messages(tmp_path: Path) -> None:
     row = {
         "system": "Your role as an assistant involves thoroughly exploring questions...",
-        "conversations": [{"from": "user", "value": "Return 3."}, {"from": "assistant", "value": "<|begin_of_thought|>ok<|end_of_thought|> 3"}],
+        "conversations": [
+            {"from": "user", "value": "Return 3."},
+            {"from": "assistant", "value": "<|begin_of_thought|>ok<|end_of_thought|> 3"},
+        ],
     }
     data = write_jsonl(tmp_path / "stratos.jsonl", [row])
     recs = sources.hub("json", revision=None, split="train", adapter="bespoke_stratos", data_files=data)
@@ -55,3 +58,24 @@ def test_math500_loads_from_the_shared_file(shared_data: Path) -> None:
     recs = sources.local_file(str(shared_data / "math500.jsonl"), adapter="math_problem")
     assert len(recs) == 500 and recs[0]["id"].startswith("test/")
     assert all(r["answer"] for r in recs)
+
+
+def test_a_field_mapping_that_finds_nothing_names_file_row_and_field(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "x.jsonl", [{"q": "1+1", "a": "2"}, {"q": "2+2", "ans": "4"}])
+    with pytest.raises(ValueError, match=r"x\.jsonl: row 1 has no field 'a' \(data fields: answer <- a\)"):
+        sources.local_file(data, fields={"question": "q", "answer": "a"})
+    with pytest.raises(
+        ValueError, match=r"x\.jsonl: row 0 has no field 'problem', which adapter 'math_problem'"
+    ):
+        sources.local_file(data, adapter="math_problem")
+
+
+def test_a_missing_gold_stays_none_and_an_all_empty_field_fails(tmp_path: Path) -> None:
+    rows = [{"problem": "1+1", "answer": "2"}, {"problem": "2+2", "answer": None}]
+    recs = sources.local_file(write_jsonl(tmp_path / "some.jsonl", rows), adapter="math_problem")
+    assert [r["answer"] for r in recs] == ["2", None]  # graded bad_gold later, never the string "None"
+    empty = write_jsonl(
+        tmp_path / "empty.jsonl", [{"problem": "1+1", "answer": ""}, {"problem": "2", "answer": None}]
+    )
+    with pytest.raises(ValueError, match=r"empty\.jsonl: field 'answer' is empty in all 2 rows"):
+        sources.local_file(empty, adapter="math_problem")
