@@ -39,10 +39,9 @@ def eval_tables(results: dict[str, Any], reference_tables: tuple[str, ...] = ("t
         return []
     tables = [html_table("Metrics (percentages)", *metrics_table(results))]
     golden = load_golden()
+    paper = paper_table(results, golden, reference_tables)
     tables.append(
-        html_table(
-            f"Paper table ({golden['source']['paper']})", *paper_table(results, golden, reference_tables)
-        )
+        html_table(f"Paper table, reference rows: {golden['source']['paper']}", *paper, collapsed=True)
     )
     return tables
 

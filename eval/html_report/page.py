@@ -86,11 +86,16 @@ class Page:
     bench_label: str = "benchmark"  # what the first filter selects (a benchmark, or a run of a sweep)
 
 
-def html_table(caption: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """An escaped HTML table with a heading."""
+def html_table(
+    caption: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], collapsed: bool = False
+) -> str:
+    """An escaped HTML table with a heading; `collapsed` puts it in a closed <details> (long reference tables)."""
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<h2>{html.escape(caption)}</h2>\n<table class='tbl'><tr>{head}</tr>{body}</table>"
+    table = f"<table class='tbl'><tr>{head}</tr>{body}</table>"
+    if collapsed:
+        return f"<details><summary><b>{html.escape(caption)}</b></summary>\n{table}</details>"
+    return f"<h2>{html.escape(caption)}</h2>\n{table}"
 
 
 def png_figure(path: Path, caption: str | None = None) -> str:

@@ -4,7 +4,8 @@ The sweep runs through `experiments/common.sh` (what every experiments/<sweep>/l
 GRPO multirun over `stage.module.beta=0.0,0.04` x `seed=0,1` on the reduced tiny model (a few steps,
 a handful of prompts), then `python -m paper_figs.make_all` on the sweep folder. The figure's CSV and
 the table's JSON are checked against the numbers the jobs themselves wrote (heldout.jsonl and the CSV
-logger), which paper_figs never reads. The reduced model is barely trained, so its accuracy is 0;
+logger, which paper_figs reads only for tags TensorBoard lacks), and report.html against
+heldout_samples.jsonl. The reduced model is barely trained, so its accuracy is 0;
 the response lengths and timings differ between seeds and carry the mean ± std checks.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -128,6 +130,15 @@ def test_sweep_regenerates_figure_and_table_and_rerun_skips_finished_jobs(
     assert (figs / "fig2_heldout_accuracy.png").stat().st_size > 0 and (
         figs / "fig3_response_length.pdf"
     ).is_file()
+
+    # report.html: every job's held-out prompts, one column (k samples) per held-out evaluation
+    page = (figs / "report.html").read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="r1lit-data">(.*?)</script>', page, re.S).group(1))
+    assert len(data["problems"]) == 4 * 4  # 4 jobs x data.heldout.n
+    for problem in data["problems"]:
+        assert [c["label"] for c in problem["cols"]] == ["step 0", f"step {STEPS}"]
+        assert all(len(c["samples"]) == 2 for c in problem["cols"])  # eval_sampling.n
+    assert "fig2_heldout_accuracy.png" in page and "reward (train rollouts)" in page
 
     # The ablation table: last held-out evaluation, mean ± sample std over the seeds
     numbers = json.loads((figs / "table_sweep.json").read_text())
