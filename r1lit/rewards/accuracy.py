@@ -48,7 +48,7 @@ from r1lit.rewards._text import (
     split_think,
     with_prefill,
 )
-from r1lit.tasks.checks import NOT_APPLICABLE, check, records_from_columns
+from r1lit.tasks.checks import NOT_APPLICABLE, applies, check, records_from_columns
 
 _FAILURE_KEYS = {
     "no_answer": PARSE_FAILURE,
@@ -62,9 +62,11 @@ FrozenRecord = tuple[tuple[str, Any], ...]
 
 
 def _freeze(record: dict[str, Any]) -> FrozenRecord:
-    """A hashable form of a task record (lists become tuples), for the memo below."""
+    """A hashable form of a checkable task record (lists become tuples), for the memo below."""
     return tuple(
-        (k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(record.items()) if k != "tests"
+        (k, tuple(v) if isinstance(v, list) else v)
+        for k, v in sorted(record.items())
+        if k not in ("id", "tests")
     )
 
 
@@ -115,7 +117,8 @@ def grade_statuses(
     statuses = []
     for completion, record, prompt in zip(completions, records, prompts, strict=True):
         text = _graded_text(completion, prompt, answer_after_think)
-        status = _check_status(text, _freeze(record), kind, float(timeout_s))
+        checked = applies(record)  # before freezing: `tests` marks a code record but is not hashable
+        status = _check_status(text, _freeze(record), kind, float(timeout_s)) if checked else NOT_APPLICABLE
         if status in _FAILURE_KEYS:
             bump(stats, _FAILURE_KEYS[status])
         statuses.append(status)

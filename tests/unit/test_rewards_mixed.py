@@ -51,3 +51,10 @@ def test_a_shaping_reward_cannot_carry_a_sample_whose_outcome_is_unknown() -> No
         2.0,
     ]  # gold None is bad_gold (excluded); only the literal gold "None" matches
     assert batch.stats["accuracy"] == Counter({"bad_gold": 1, "none": 1})
+
+
+def test_a_tests_column_alone_marks_a_code_sample() -> None:
+    batch = compute_rewards(
+        _terms("accuracy", "code"), [r"so \boxed{4}", RIGHT_PROGRAM], answer=["4", ""], tests=[None, TESTS]
+    )
+    assert batch.components["accuracy"] == [1.0, None] and batch.total == [1.0, 1.0]
