@@ -156,3 +156,14 @@ def test_interrupted_run_resumes_without_resampling_or_duplicates(
     assert (card["prompts"], card["samples"], card["kept"]) == (5, 15, 5)
     assert card["dropped"]["duplicate"] == 5 and card["dropped"]["incorrect"] == 5
     assert run_stage(resumed, monkeypatch) == []  # a finished run samples nothing
+
+
+def test_correctness_is_the_task_check_and_a_missing_gold_is_its_own_reason() -> None:
+    countdown = {"task": "countdown", "numbers": [3, 5, 7], "target": 56, "answer": "(3+5)*7"}
+    only_correct = TraceFilters(**{**FILTERS.__dict__, "format": "none", "min_language_consistency": None})
+    texts = [r"\boxed{(5+3)*7}", r"\boxed{56}"]
+    args = ([20, 20], [False, False])
+    kw = {"prompt": PROMPT, "filters": only_correct}
+    assert rejection_reasons(texts, *args, answer="(3+5)*7", record=countdown, **kw) == [None, "incorrect"]
+    no_gold = rejection_reasons(texts, *args, answer=str(None), record={"answer": None}, **kw)
+    assert no_gold == ["bad_gold", "bad_gold"]  # the caller's "None" string is not a gold
