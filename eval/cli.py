@@ -242,6 +242,7 @@ def run(cfg: dict[str, Any]) -> dict[str, Any]:
     cache = GenerationCache(cache_dir, writer=f"s{index}of{cfg['shard']['count']}")
     log.info("model %s loaded in %.1fs; generation cache %s (%d samples)", identity["name_or_path"],
              time.perf_counter() - start, cache_dir, len(cache))  # fmt: skip
+    identity["max_context"] = getattr(generator, "max_context", None)  # caps every sample's budget
     results: dict[str, Any] = {"model": identity, "shard": [index, cfg["shard"]["count"]], "cache_dir": str(cache_dir),
                                "config": {k: v for k, v in cfg.items() if k != "benchmark"}, "benchmarks": {}}  # fmt: skip
     for name, (bench, problems) in benches.items():
