@@ -2,8 +2,8 @@
 
 The page is the template in `assets/` with the CSS and JS inlined, the problem summaries embedded as
 JSON in a `<script type="application/json">` block, and the sample texts in chunks: inline JSON blocks
-while they fit `inline_max_bytes`, else sibling `<stem>_data/chunk-N.js` files that the page loads with
-`<script src>` (which works from file://) only when one of their problems is opened.
+while they fit `inline_max_bytes`, else sibling `<stem>_data/chunk-N.js` files (zlib + base64) that the page
+loads with `<script src>` (which works from file://) only when one of their problems is opened.
 
 Model output is data, never markup: every JSON block escapes `<`, `>` and `&` (so no `</script>` or
 `<!--` in a sample can end or alter the block), tables are HTML-escaped here, and the JS sets sample
@@ -17,6 +17,7 @@ import html
 import json
 import logging
 import string
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -150,6 +151,19 @@ def _chunk_payloads(problems: Sequence[Problem], size: int) -> list[dict[str, li
     return [{p.key: p.texts for p in problems[i : i + size]} for i in range(0, len(problems), size)]
 
 
+def chunk_script(index: int, payload: str) -> str:
+    """A sibling chunk file: its JSON zlib-compressed and base64-encoded (reasoning text shrinks several
+    times), handed to the page's `r1litChunk`, which inflates it with the browser's DecompressionStream."""
+    packed = base64.b64encode(zlib.compress(payload.encode("utf-8"), 6)).decode("ascii")
+    return f'window.r1litChunk({index},"{packed}");\n'
+
+
+def read_chunk_script(text: str) -> Any:
+    """The JSON payload of a chunk file (the inverse of `chunk_script`)."""
+    packed = text.split('"')[1]
+    return json.loads(zlib.decompress(base64.b64decode(packed)).decode("utf-8"))
+
+
 def write_page(path: str | Path, page: Page, problems: Sequence[Problem]) -> Path:
     """Write the report page (and, for large data, its `<stem>_data/` chunk files); returns the page's path."""
     cfg = settings()
@@ -169,7 +183,7 @@ def write_page(path: str | Path, page: Page, problems: Sequence[Problem]) -> Pat
     else:
         chunk_dir.mkdir(exist_ok=True)
         for i, payload in enumerate(payloads):
-            (chunk_dir / f"chunk-{i}.js").write_text(f"window.r1litChunk({i},{payload});\n", encoding="utf-8")
+            (chunk_dir / f"chunk-{i}.js").write_text(chunk_script(i, payload), encoding="utf-8")
         chunks_html = ""
     data = {"problems": [p.summary(i // size) for i, p in enumerate(problems)], "page_size": cfg["page_size"],
             "reflection": cfg["reflection_phrases"], "chunk_dir": chunk_dir.name,

@@ -68,10 +68,19 @@
   }
 
   // ---- chunks of sample texts
-  window.r1litChunk = function (i, data) {
-    chunks[i] = data;
+  function chunkReady(i, data) {
+    if (data) chunks[i] = data;
     (pending[i] || []).forEach(cb => cb(data));
     delete pending[i];
+  }
+  async function inflate(b64) { // a chunk file holds its JSON zlib-compressed, base64-encoded
+    const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'));
+    return JSON.parse(await new Response(stream).text());
+  }
+  window.r1litChunk = function (i, data) {
+    if (typeof data !== 'string') return chunkReady(i, data);
+    inflate(data).then(d => chunkReady(i, d), () => chunkReady(i, null));
   };
   function loadChunk(i, cb) {
     if (chunks[i]) return cb(chunks[i]);
@@ -81,7 +90,7 @@
     pending[i] = [cb];
     const s = document.createElement('script');
     s.src = D.chunk_dir + '/chunk-' + i + '.js';
-    s.onerror = () => { delete pending[i]; cb(null); };
+    s.onerror = () => chunkReady(i, null);
     document.head.appendChild(s);
   }
 
