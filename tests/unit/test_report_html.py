@@ -118,3 +118,17 @@ def test_run_problems_follow_each_prompt_over_steps(tmp_path: Path) -> None:
     assert [c["acc"] for c in q1.cols] == [0.0, 0.0, 1.0] and q1.tag == "learned during RL"
     assert q1.cols[-1]["clusters"] == [["7", 4, True]] and len(q1.texts[0]) == 4
     assert problems["q0"].tag == "solved throughout" and problems["q2"].tag == "never solved"
+
+
+def test_make_all_on_an_eval_folder_writes_its_report(tmp_path: Path) -> None:
+    from paper_figs.make_all import make_all
+
+    folder = write_synthetic_eval(tmp_path / "eval", n_problems=3, k=2, n_chars=50, benches=("b",))
+    made = make_all(folder)
+    page = folder / "paper_figs" / "report.html"
+    assert page in [p for paths in made.values() for p in paths]
+    assert [p["key"] for p in json_blocks(page)["r1lit-data"]["problems"]] == [
+        "b/p0000",
+        "b/p0001",
+        "b/p0002",
+    ]
