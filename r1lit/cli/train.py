@@ -15,6 +15,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from r1lit.cli import sweep_dirname
+from r1lit.cli.checkpoints import check_checkpoint_file, latest_intact_checkpoint
 from r1lit.cli.done_marker import MARKER, mark_done, optimized_value, read_done, scalar_metrics
 from r1lit.cli.group_options import GroupOptionError, check_group_overrides
 from r1lit.cli.validate import validate_config
@@ -32,13 +33,17 @@ def _instantiate_dict(cfg: DictConfig | None) -> list[Any]:
 
 
 def resolve_ckpt_path(cfg: DictConfig) -> str | None:
-    """`resume: auto` continues from last.ckpt in this run's checkpoint dir when one exists."""
+    """`resume: auto` continues from the newest intact checkpoint of this run (last.ckpt first), if any.
+
+    A truncated or empty checkpoint (a kill while it was written) is skipped with a warning naming it;
+    an explicit `resume: <path>` must be intact.
+    """
     if cfg.resume in (None, False, "never"):
         return None
     if cfg.resume == "auto":
-        last = Path(cfg.paths.ckpt_dir) / "last.ckpt"
-        return str(last) if last.is_file() else None
-    return str(cfg.resume)
+        found = latest_intact_checkpoint(cfg.paths.ckpt_dir)
+        return str(found) if found is not None else None
+    return check_checkpoint_file(cfg.resume)
 
 
 def skip_if_done(cfg: DictConfig) -> tuple[bool, float | None]:
@@ -64,6 +69,7 @@ def train(cfg: DictConfig) -> float | None:
     done, value = skip_if_done(cfg)
     if done:
         return value
+    ckpt_path = resolve_ckpt_path(cfg)  # before any model loads: no intact checkpoint fails in seconds
 
     import lightning as L
     from lightning.pytorch.trainer.states import TrainerStatus
@@ -81,7 +87,7 @@ def train(cfg: DictConfig) -> float | None:
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     Path(cfg.paths.run_dir).mkdir(parents=True, exist_ok=True)
     OmegaConf.save(cfg, Path(cfg.paths.run_dir) / "config.yaml", resolve=True)
-    trainer.fit(module, datamodule=datamodule, ckpt_path=resolve_ckpt_path(cfg))
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     metrics = scalar_metrics(trainer.callback_metrics)
     # Only a fit that ran to its end counts as done (an exception or Ctrl-C never gets here with FINISHED).
     if trainer.state.status == TrainerStatus.FINISHED and trainer.is_global_zero:

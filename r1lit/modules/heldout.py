@@ -17,6 +17,7 @@ run had never stopped.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -89,12 +90,24 @@ def summarize(results: list[dict[str, Any]], k: int) -> dict[str, float]:
 
 
 def truncate_jsonl(path: str | Path, last_step: int) -> None:
-    """Drop lines of evaluations after `last_step` (a resumed run redoes them), from both files."""
+    """Drop lines of evaluations after `last_step` (a resumed run redoes them), from both files.
+
+    A line that does not parse (a kill tore it mid-write) is dropped too, with a warning naming it.
+    """
     path = Path(path)
     for file in (path, path.with_name(f"{path.stem}_samples.jsonl")):
-        if file.is_file():
-            lines = file.read_text().splitlines(keepends=True)
-            file.write_text("".join(line for line in lines if json.loads(line)["step"] <= last_step))
+        if not file.is_file():
+            continue
+        kept = []
+        for number, line in enumerate(file.read_text().splitlines(keepends=True), start=1):
+            try:
+                step = json.loads(line)["step"]
+            except (ValueError, KeyError, TypeError):
+                logging.getLogger(__name__).warning("%s:%d: dropping a torn line", file, number)
+                continue
+            if step <= last_step:
+                kept.append(line if line.endswith("\n") else line + "\n")
+        file.write_text("".join(kept))
 
 
 def append_jsonl(

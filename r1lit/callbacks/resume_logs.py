@@ -1,0 +1,157 @@
+"""Keep a run's logs in step with its checkpoints, so that after a crash and resume each step is logged once.
+
+A run killed after its step-G checkpoint has already logged steps past G; the resumed run logs them
+again. Cutting by step number cannot tell the two apart: GRPO logs a batch's metrics at the step
+before it and the held-out evaluation at the step after it, so both write step G, and Lightning does
+not redo the evaluation that followed the checkpoint. So the cut is by position instead:
+
+- when a checkpoint is written, every logger is flushed and the size of every log file goes into it;
+- at the start of the next batch (after the evaluation that follows the checkpoint, and after the
+  row Lightning writes for the checkpointed batch), the sizes are measured again into
+  `<sidecar>` under that step: this is what a resume from the checkpoint keeps;
+- on resume, each file is cut back to the sizes recorded for the checkpoint's step (the sidecar's if
+  it has them, else the checkpoint's own), and TensorBoard event files written after it are removed.
+
+Files: `jsonl` (append-only JSONL logs: sampled completions, held-out results), each CSV logger's
+`metrics.csv` (cut by rows: a new column rewrites its header) and each TensorBoard logger's event
+files (cut by bytes: TFRecord files are append-only).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+log = logging.getLogger(__name__)
+CHECKPOINT_KEY = "r1lit_log_sizes"
+SIDECAR_STEPS = 8  # steps kept in the sidecar: enough for any checkpoint a resume may fall back to
+Sizes = dict[str, list[Any]]  # relative path -> [kind ("bytes" | "rows"), size]
+
+
+def count_rows(path: Path) -> int:
+    """Data rows of a CSV file (lines after the header); 0 when it does not exist."""
+    if not path.is_file():
+        return 0
+    with path.open("rb") as f:
+        return max(sum(1 for _ in f) - 1, 0)
+
+
+def cut_file(path: Path, kind: str, size: int) -> int:
+    """Cut `path` back to `size` bytes or CSV rows; returns how many bytes/rows were dropped."""
+    if not path.is_file():
+        return 0
+    if kind == "bytes":
+        extra = path.stat().st_size - size
+        if extra > 0:
+            os.truncate(path, size)
+        return max(extra, 0)
+    lines = path.read_bytes().splitlines(keepends=True)
+    extra = len(lines) - 1 - size
+    if extra > 0:
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_bytes(b"".join(lines[: size + 1]))
+        os.replace(tmp, path)
+    return max(extra, 0)
+
+
+def _event_files(trainer: L.Trainer) -> list[Path]:
+    return [
+        path
+        for logger in trainer.loggers
+        if isinstance(logger, TensorBoardLogger)
+        for path in sorted(Path(logger.log_dir).glob("events.out.tfevents.*"))
+    ]
+
+
+class ResumableLogs(L.Callback):
+    """Record log sizes with each checkpoint and cut the logs back to them on resume.
+
+    Args:
+        root: the run dir; sizes are stored relative to it (a moved run dir still resumes).
+        jsonl: append-only JSONL logs, relative to `root` (missing ones count as empty).
+        sidecar: JSON file of the sizes measured at the start of the step after each checkpoint.
+    """
+
+    def __init__(self, root: str, jsonl: list[str], sidecar: str) -> None:
+        self.root, self.jsonl, self.sidecar = Path(root), list(jsonl), Path(sidecar)
+        self._saved_step: int | None = None
+        self._earlier_events: set[Path] = set()
+
+    def _rel(self, path: Path) -> str:
+        return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
+
+    def _measure(self, trainer: L.Trainer) -> Sizes:
+        for logger in trainer.loggers:
+            logger.save()
+        sizes: Sizes = {name: ["bytes", self._size(self.root / name)] for name in self.jsonl}
+        for logger in trainer.loggers:
+            if isinstance(logger, CSVLogger):
+                path = Path(logger.log_dir) / "metrics.csv"
+                sizes[self._rel(path)] = ["rows", count_rows(path)]
+        for path in _event_files(trainer):
+            sizes[self._rel(path)] = ["bytes", path.stat().st_size]
+        return sizes
+
+    @staticmethod
+    def _size(path: Path) -> int:
+        return path.stat().st_size if path.is_file() else 0
+
+    # -- recording --------------------------------------------------------------------------------
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        # Event files already here were written by earlier attempts; this run's own comes later (its
+        # name also carries this pid, which is checked too: deleting an open event file loses its events).
+        mine = f".{os.getpid()}."
+        self._earlier_events = {p.resolve() for p in _event_files(trainer) if mine not in p.name}
+
+    def on_save_checkpoint(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        if trainer.is_global_zero:
+            checkpoint[CHECKPOINT_KEY] = {"step": trainer.global_step, "sizes": self._measure(trainer)}
+            self._saved_step = trainer.global_step
+
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
+        if trainer.is_global_zero and self._saved_step == trainer.global_step:
+            self._saved_step = None
+            table = self._read_sidecar()
+            table[str(trainer.global_step)] = self._measure(trainer)
+            recent = sorted(table, key=int)[-SIDECAR_STEPS:]
+            self.sidecar.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.sidecar.with_name(f".{self.sidecar.name}.tmp-{os.getpid()}")
+            tmp.write_text(json.dumps({k: table[k] for k in recent}, indent=1))
+            os.replace(tmp, self.sidecar)
+
+    def _read_sidecar(self) -> dict[str, Sizes]:
+        try:
+            return json.loads(self.sidecar.read_text())
+        except (OSError, ValueError):  # none yet, or torn by a kill: the checkpoint's own sizes apply
+            return {}
+
+    # -- resuming ---------------------------------------------------------------------------------
+    def on_load_checkpoint(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        record = checkpoint.get(CHECKPOINT_KEY)
+        if record is None or not trainer.is_global_zero:
+            return
+        sizes = self._read_sidecar().get(str(record["step"]), record["sizes"])
+        dropped = {}
+        for name, (kind, size) in sizes.items():
+            path = Path(name) if Path(name).is_absolute() else self.root / name
+            if n := cut_file(path, kind, int(size)):
+                dropped[name] = f"{n} {kind}"
+        known = {(self.root / name).resolve() for name in sizes}
+        for path in self._earlier_events - known:  # written after the checkpoint by a killed attempt
+            path.unlink(missing_ok=True)
+            dropped[self._rel(path)] = "removed"
+        log.info(
+            "resume at step %s: dropped what was logged after the checkpoint: %s", record["step"], dropped
+        )

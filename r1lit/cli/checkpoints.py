@@ -1,0 +1,68 @@
+"""Pick the checkpoint a run resumes from, skipping files a crash left truncated or empty.
+
+A process killed while writing `last.ckpt` leaves a file that `torch.load` rejects with a bare
+`EOFError` or zip error. A checkpoint is a zip archive whose index sits at its end, so a truncated one
+fails to open as a zip: that check reads only the index, not the weights.
+"""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+LAST = "last.ckpt"
+
+
+def checkpoint_problem(path: Path) -> str | None:
+    """Why `path` cannot be a complete checkpoint (empty, truncated, not a zip), or None when it can."""
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        return f"it cannot be read ({err})"
+    if size == 0:
+        return "it is empty (0 bytes)"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if not archive.namelist():
+                return "it is an empty archive"
+    except (OSError, zipfile.BadZipFile) as err:
+        return f"it is truncated or not a checkpoint ({size} bytes: {err})"
+    return None
+
+
+def latest_intact_checkpoint(ckpt_dir: str | Path) -> Path | None:
+    """`last.ckpt` if intact, else the newest intact `*.ckpt` (warning about each bad one); None if there are none.
+
+    Raises:
+        RuntimeError: checkpoints exist but none of them is intact (the message lists each and why).
+    """
+    folder = Path(ckpt_dir)
+    last = folder / LAST
+    others = sorted((p for p in folder.glob("*.ckpt") if p.name != LAST), key=lambda p: p.stat().st_mtime)
+    candidates = ([last] if last.is_file() else []) + others[::-1]
+    problems = []
+    for path in candidates:
+        problem = checkpoint_problem(path)
+        if problem is None:
+            if problems:
+                log.warning("resuming from %s instead (%s)", path, "; ".join(problems))
+            return path
+        problems.append(f"{path}: {problem}")
+        log.warning("skipping checkpoint %s: %s", path, problem)
+    if problems:
+        raise RuntimeError(
+            "cannot resume: no intact checkpoint in "
+            f"{folder} ({'; '.join(problems)}). Delete them to start over, or pass resume=null."
+        )
+    return None
+
+
+def check_checkpoint_file(path: str | Path, key: str = "resume") -> str:
+    """An explicitly given checkpoint must exist and be intact; returns it as a string."""
+    path = Path(path)
+    problem = "it does not exist" if not path.is_file() else checkpoint_problem(path)
+    if problem:
+        raise ValueError(f"{key}={str(path)!r}: {problem}; allowed: auto, null, or a complete .ckpt file")
+    return str(path)
