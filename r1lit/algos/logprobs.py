@@ -6,7 +6,9 @@ Shannon entropy `H(pi(. | q, o_<t))` (for an optional entropy bonus and for logg
 
 Memory: logits are `[B, L, V]` with V ~ 150k for Qwen-sized vocabularies, so a full `log_softmax`
 doubles peak memory. Both functions work one batch row (or one chunk of rows) at a time, so the extra
-memory is one `[L, V]` slice, not a second `[B, L, V]` tensor.
+memory is one `[L, V]` slice, not a second `[B, L, V]` tensor. `chunked_logprobs_and_entropy` goes
+further: it takes the final hidden states and the LM head, and never holds more than one chunk of
+logits, forward or backward (each chunk is recomputed in backward under `torch.utils.checkpoint`).
 
 Deliberate differences from a naive `log_softmax(logits / T).gather(...)`:
 - Half-precision logits (bf16 / fp16) are up-cast to float32 row by row; outputs are float32.
@@ -16,11 +18,15 @@ Deliberate differences from a naive `log_softmax(logits / T).gather(...)`:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.utils.checkpoint import checkpoint
 
 __all__ = [
+    "chunked_logprobs_and_entropy",
     "entropy_from_logits",
     "logprobs_and_entropy",
     "masked_mean",
@@ -119,6 +125,65 @@ def logprobs_and_entropy(
         src = row_logps if entropy_grad else row_logps.detach()
         ent_rows.append(-(src.exp() * src).sum(-1))  # [L]
     return torch.stack(logp_rows), torch.stack(ent_rows)  # [B, L], [B, L]
+
+
+def chunked_logprobs_and_entropy(
+    hidden: Tensor,
+    head: Callable[[Tensor], Tensor],
+    index: Tensor,
+    temperature: float = 1.0,
+    chunk_size: int = 256,
+    with_entropy: bool = False,
+    entropy_grad: bool = False,
+) -> tuple[Tensor, Tensor | None]:
+    """`logprobs_and_entropy(head(hidden), index)` without ever materialising `[B, L, V]` logits.
+
+    The `B * L` positions are scored `chunk_size` at a time; with grad enabled each chunk's
+    `head` + log-softmax runs under `torch.utils.checkpoint`, so backward recomputes the chunk's logits
+    instead of keeping them: peak extra memory is a few `[chunk_size, V]` tensors, not `[B, L, V]` ones.
+
+    Args:
+        hidden: `[B, L, E]` final hidden states (after the model's final norm).
+        head: `[N, E] -> [N, V]` logits, e.g. `model.lm_head` (plus any logit softcap or scale the model
+            applies after it: the caller knows its model).
+        index: `[B, L]` token ids to score.
+        temperature: > 0.
+        chunk_size: positions per chunk (the peak-memory knob).
+        with_entropy: also return per-token entropies.
+        entropy_grad: let gradients flow through the entropy (implies `with_entropy`).
+
+    Returns:
+        `(logps [B, L], entropy [B, L] or None)`, float32.
+    """
+    _check_temperature(temperature)
+    if hidden.dim() != 3 or hidden.shape[:-1] != index.shape or chunk_size < 1:
+        raise ValueError(f"expected hidden [B, L, E], index [B, L], chunk_size >= 1; got "
+                         f"{tuple(hidden.shape)}, {tuple(index.shape)}, {chunk_size}")  # fmt: skip
+    want_entropy = with_entropy or entropy_grad
+
+    def score(h: Tensor, idx: Tensor) -> tuple[Tensor, Tensor]:  # [C, E], [C] -> [C], [C]
+        logps = _row_log_softmax(head(h), temperature)  # [C, V]
+        lp = logps.gather(-1, idx[:, None])[:, 0]
+        if not want_entropy:
+            return lp, lp.new_zeros(())
+        src = logps if entropy_grad else logps.detach()
+        return lp, -(src.exp() * src).sum(-1)
+
+    checkpointed = torch.is_grad_enabled() and hidden.requires_grad
+    flat_h, flat_i = hidden.reshape(-1, hidden.shape[-1]), index.reshape(-1)  # [N, E], [N]
+    lps, ents = [], []
+    for h, idx in zip(flat_h.split(chunk_size), flat_i.split(chunk_size), strict=True):
+        if checkpointed:
+            lp, ent = checkpoint(score, h, idx, use_reentrant=False)  # recomputed in backward
+        else:
+            lp, ent = score(h, idx)
+        lps.append(lp)
+        ents.append(ent)
+    if not lps:  # zero positions
+        empty = hidden.new_zeros(index.shape, dtype=torch.float32)
+        return empty, (empty if want_entropy else None)
+    logps = torch.cat(lps).reshape(index.shape)  # [B, L]
+    return logps, (torch.cat(ents).reshape(index.shape) if want_entropy else None)
 
 
 def masked_sum(x: Tensor, mask: Tensor, dim: int | None = None) -> Tensor:
