@@ -124,3 +124,31 @@ def test_pool_runs_all_tests_in_order():
             "n = int(input())\nprint(n * n if n != 4 else -1)\n", tests, limits=LIMITS, pool=pool
         )
     assert [o.passed for o in report.outcomes] == [True, True, True, True, False, True]
+
+
+def test_functional_results_compare_by_value_like_livecodebench():
+    """Fraction / Decimal results compare by value (JSON could not carry them: a runtime error before);
+    a tuple result counts as a list at the top level only, as in LiveCodeBench's checker."""
+    cases = {
+        "from fractions import Fraction\ndef f(x):\n    return Fraction(x, 2)\n": ("3", "1.5", True),
+        "from decimal import Decimal\ndef f(x):\n    return Decimal(x) / 4\n": ("1", "0.25", True),
+        "def f(x):\n    return (x, x)\n": ("2", "[2, 2]", True),
+        "def f(x):\n    return [(x, x)]\n": ("2", "[[2, 2]]", False),
+        "class E(int):\n    __eq__ = lambda s, o: True\n    __hash__ = int.__hash__\ndef f(x):\n    return E(0)\n": (
+            "2",
+            "7",
+            False,
+        ),
+    }
+    for program, (arg, expected, ok) in cases.items():
+        report = run_tests(program, [TestCase(arg, expected, "functional")], "f", LIMITS)
+        assert report.all_passed is ok, (program, report.to_detail())
+
+
+def test_functional_matches_numbers_of_any_exact_type():
+    from decimal import Decimal
+    from fractions import Fraction
+
+    assert functional_matches(Fraction(1, 3), 0.3333333333)
+    assert functional_matches(Decimal("2.5"), 2.5) and not functional_matches(Decimal("2.5"), 3)
+    assert not functional_matches(Fraction(1, 2), "0.5")

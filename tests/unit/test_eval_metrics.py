@@ -5,7 +5,13 @@ from __future__ import annotations
 import math
 
 import pytest
-from r1lit_eval.metrics import equivalence_for, group_by_problem, pass_k_values, summarize
+from r1lit_eval.metrics import (
+    check_sandbox_health,
+    equivalence_for,
+    group_by_problem,
+    pass_k_values,
+    summarize,
+)
 
 
 def rows_for(
@@ -108,3 +114,16 @@ def test_pass_k_values() -> None:
 def test_empty_input_is_an_error() -> None:
     with pytest.raises(ValueError):
         summarize([], k=1)
+
+
+def test_sandbox_errors_are_counted_and_a_mostly_broken_run_fails() -> None:
+    broken = {"detail": {"sandbox_error": True}, "status": "error"}
+    rows = rows_for("a", [False] * 3, ["x"] * 3, kind="code", **broken) + rows_for(
+        "b", [True], ["y"], kind="code"
+    )
+    s = summarize(rows, k=1)
+    assert (s["sandbox_errors"], s["sandbox_error_rate"]) == (3, 0.75)
+    with pytest.raises(RuntimeError, match="sandbox failed on 3 of 4"):
+        check_sandbox_health(rows, "humaneval")
+    check_sandbox_health(rows[2:], "humaneval")  # 1 of 2: not most
+    check_sandbox_health(rows_for("c", [True], ["1"]), "math")  # no detail: no sandbox errors

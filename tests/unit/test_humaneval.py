@@ -99,6 +99,7 @@ def test_hostile_samples_fail_and_the_run_carries_on(tmp_path):
         "x = bytearray(1 << 40)\n",  # memory hog
         "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n",  # kill the launcher / harness
         "for _ in range(10**6):\n    print('x' * 1000)\n",  # huge output (1 GB)
+        "import sys\nsys.exit(0)\n",  # exits cleanly before the tests (was scored correct)
     ]
     texts = [f"```python\n{a}```" for a in attacks] + [
         f"```python\n{raw['prompt']}{raw['canonical_solution']}```"
@@ -115,3 +116,15 @@ def test_hostile_samples_fail_and_the_run_carries_on(tmp_path):
     ]
     assert [r["correct"] for r in rows] == [False] * len(attacks) + [True]
     assert rows[1]["status"] == "timeout" and summary["pass@1"] == pytest.approx(1 / len(texts))
+    assert summary["sandbox_errors"] == 0
+
+
+def test_data_file_under_tmp_grades_normally(tmp_path):
+    """A benchmark file under /tmp (hidden from programs) used to make every sample a sandbox error."""
+    raw = read_problems()["HumanEval/0"]
+    local = tmp_path / "HumanEval.jsonl"
+    local.write_text(json.dumps(raw) + "\n")
+    bench = HumanEval(local_path=str(local), timeout_s=3.0)
+    (problem,) = bench.load()
+    grade = bench.grade(problem, f"```python\n{raw['prompt']}{raw['canonical_solution']}```")
+    assert (grade.correct, grade.detail["sandbox_error"]) == (True, False)

@@ -60,3 +60,16 @@ def test_gold_from_answer_column_functional_and_timeout() -> None:
 @pytest.mark.parametrize("gold", ["not json", '{"tests": []}', '[{"input": "1"}]'])
 def test_malformed_gold_is_excluded(gold: str) -> None:
     assert code_reward([_fenced("print(1)")], answer=[gold]) == [None]
+
+
+def test_sandbox_errors_are_excluded_counted_and_fatal_when_most(monkeypatch) -> None:
+    from r1lit.grading import sandbox
+
+    program = _fenced("a, b = map(int, input().split())\nprint(a + b)")
+    monkeypatch.setattr(sandbox, "LAUNCHER", sandbox.LAUNCHER.with_name("no_such_launcher.py"))
+    stats: Counter = Counter()
+    with pytest.raises(RuntimeError, match="sandbox failed on 2 of 2"):
+        code_reward([program, program], tests=[ADD_TESTS[:1]] * 2, stats=stats)
+    assert stats == Counter({"sandbox_error": 2})
+    few = code_reward([program], tests=[ADD_TESTS[:1]], max_sandbox_error_rate=1.0)
+    assert few == [None]  # excluded from advantages, not scored 0
