@@ -98,3 +98,25 @@ def test_grades_functional_problem(problems):
     assert (
         not grade.correct and grade.status == "incorrect" and grade.detail["first_failure"] == "wrong_answer"
     )
+
+
+def test_data_file_under_tmp_grades_normally(problems, tmp_path):
+    """A data file under /tmp made every sample a silent sandbox error (the hide-mount failed)."""
+    import shutil
+
+    bench, by_id = problems
+    local = tmp_path / FILE
+    shutil.copy(bench.local_path, local)
+    moved = LiveCodeBench(local_path=str(local), timeout_s=3.0)
+    right = "y = int(input())\nprint(366 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 365)\n"
+    grade = moved.grade(by_id["abc365_a"], fenced(right))
+    assert (grade.correct, grade.detail["sandbox_error"]) == (True, False)
+    cheat = f"print(len(open({str(local)!r}).read()))\n"  # and the data stays out of reach
+    assert moved.grade(by_id["abc365_a"], fenced(cheat)).detail["first_failure"] == "runtime_error"
+
+
+def test_exit_idiom_passes(problems):
+    """`print(x); exit()` (AtCoder idiom; exit() was undefined) passes."""
+    bench, by_id = problems
+    right = "y = int(input())\nprint(366 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 365)\nexit()\n"
+    assert bench.grade(by_id["abc365_a"], fenced(right)).correct
