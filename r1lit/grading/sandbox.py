@@ -50,7 +50,6 @@ the rlimit split above.
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import logging
 import marshal
@@ -63,30 +62,32 @@ import site
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from r1lit.grading import sandbox_cgroup
+from r1lit.grading.sandbox_slots import (  # noqa: F401 - MAX_SLOTS, UID_BASE, sweep_stale: re-exported
+    CLEAN_ENV,
+    MAX_SLOTS,
+    RUN_PREFIX,
+    UID_BASE,
+    SandboxError,
+    kill_uid,
+    sweep_stale,
+    sweep_stale_once,
+    uid_slot,
+)
 
 log = logging.getLogger(__name__)
 
 LAUNCHER = Path(__file__).with_name("sandbox_launcher.py")
 STATUSES = ("ok", "wrong_answer", "runtime_error", "timeout", "memory", "output_limit", "sandbox_error")
-UID_BASE = 2_000_000  # slot i runs as uid/gid UID_BASE + i: far above any real user or subuid range
-MAX_SLOTS = 256
-RUN_PREFIX = "r1lit-sbx-"  # run dirs are RUN_PREFIX<harness pid>-<random>: stale ones are recognisable
 LAUNCH_GRACE_S = 1.0  # the launcher enforces `timeout_s`; the harness kills it after this much more
-CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"}
-
-
-class SandboxError(RuntimeError):
-    """The sandbox itself could not run (not the program's fault)."""
 
 
 @dataclass(frozen=True)
@@ -123,90 +124,6 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
-
-
-# ----------------------------------------------------------------------------- uid slots (root only)
-
-_slot_lock = threading.Lock()
-
-
-def _slot_dir() -> Path:
-    base = Path("/run") if os.access("/run", os.W_OK) else Path(tempfile.gettempdir())
-    path = base / "r1lit-sandbox-slots"
-    path.mkdir(mode=0o700, exist_ok=True)
-    st = path.lstat()
-    if st.st_uid != os.geteuid() or st.st_mode & 0o077 or not path.is_dir() or path.is_symlink():
-        raise SandboxError(f"{path} is not a private directory of uid {os.geteuid()}; refusing to use it")
-    return path
-
-
-_swept_slots: set[int] = set()  # slots this process has already cleaned once
-
-
-@contextmanager
-def _uid_slot() -> Iterator[int | None]:
-    """A uid no other sandbox run (in any process) uses right now; None when not root."""
-    if os.geteuid() != 0:
-        yield None
-        return
-    directory = _slot_dir()
-    fd = -1
-    while fd < 0:
-        with _slot_lock:
-            for slot in range(MAX_SLOTS):
-                fd = os.open(directory / f"slot-{slot}", os.O_RDWR | os.O_CREAT, 0o600)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    os.close(fd)
-                    fd = -1
-        if fd < 0:
-            time.sleep(0.05)
-    try:
-        if slot not in _swept_slots:  # a harness that died may have left processes behind
-            _kill_uid(UID_BASE + slot)
-            _swept_slots.add(slot)
-        yield UID_BASE + slot
-    finally:
-        os.close(fd)
-
-
-def _uid_pids(uids: Container[int]) -> list[int]:
-    """Pids of live processes whose real, effective or saved uid is in `uids` (from /proc)."""
-    pids = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/status", encoding="ascii", errors="replace") as fh:
-                for line in fh:
-                    if line.startswith("Uid:"):
-                        if any(int(x) in uids for x in line.split()[1:4]):
-                            pids.append(int(name))
-                        break
-        except OSError:
-            continue
-    return pids
-
-
-def _kill_uid(uid: int) -> None:
-    """SIGKILL every process of `uid` (kill(-1) run as that uid reaches all of them atomically)."""
-    for _ in range(10):
-        if not _uid_pids((uid,)):
-            return
-        kill = shutil.which("kill", path=CLEAN_ENV["PATH"]) or "/bin/kill"
-        subprocess.run(
-            [kill, "-9", "-1"],
-            user=uid,
-            group=uid,
-            extra_groups=[],
-            env=CLEAN_ENV,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=False,
-        )
-    log.error("sandbox: processes of uid %d survived 10 kill rounds: %s", uid, _uid_pids((uid,)))
 
 
 # ----------------------------------------------------------------------------------------- one run
@@ -342,8 +259,8 @@ def run(
     if check is not None and call is None:
         raise ValueError("checker mode needs the name of the function to call")
     limits = limits or Limits()
-    _sweep_stale_once()
-    with _uid_slot() as uid:
+    sweep_stale_once()
+    with uid_slot() as uid:
         run_dir = Path(tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-"))
         cgroup = sandbox_cgroup.create(limits.memory_mb)
         try:
@@ -416,7 +333,7 @@ def _run_in(
     wall = time.monotonic() - start
     report = _parse_status((run_dir / "status").read_text())
     if uid is not None and (timed_out or not (report and report.get("pidns"))):
-        _kill_uid(uid)  # no pid namespace ended them all: sweep daemons that left the process group
+        kill_uid(uid)  # no pid namespace ended them all: sweep daemons that left the process group
     peak = None
     if cgroup is not None:
         peak, kills = sandbox_cgroup.usage(cgroup)
@@ -450,44 +367,6 @@ def _result(
         truncated=trunc_out or trunc_err,
         isolation=isolation,
     )
-
-
-# ------------------------------------------------------------------------------ leftovers of dead harnesses
-
-_swept_stale = False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def sweep_stale(tmp_dir: str | None = None) -> list[Path]:
-    """Remove run dirs (and memory cgroups) of harnesses that died without cleaning up, e.g. killed
-    with -9: those named `r1lit-sbx-<pid>-*` whose pid is no longer alive. Returns the removed dirs."""
-    removed = []
-    for path in Path(tmp_dir or tempfile.gettempdir()).glob(f"{RUN_PREFIX}*-*"):
-        pid = path.name[len(RUN_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)) and path.is_dir() and path.lstat().st_uid == os.geteuid():
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
-    sandbox_cgroup.sweep_stale(_alive)
-    return removed
-
-
-def _sweep_stale_once() -> None:
-    global _swept_stale
-    if not _swept_stale:
-        _swept_stale = True
-        try:
-            sweep_stale()
-        except OSError as err:
-            log.warning("sandbox: could not sweep stale run dirs: %s", err)
 
 
 # ---------------------------------------------------------------------------------------- the pool

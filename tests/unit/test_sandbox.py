@@ -21,10 +21,10 @@ from r1lit.grading.sandbox import (
     UID_BASE,
     Limits,
     SandboxPool,
-    _uid_pids,
     probe,
     run,
 )
+from r1lit.grading.sandbox_slots import uid_pids
 
 LIMITS = Limits(
     timeout_s=0.5, memory_mb=256, nproc=16, nofile=32, file_mb=1, output_bytes=50_000, scratch_mb=8
@@ -49,7 +49,7 @@ def run_root(tmp_path_factory: pytest.TempPathFactory):
 def leftover_processes(run_root: str) -> list[int]:
     """Live processes of a sandbox uid started by this module's runs (root only)."""
     left = []
-    for pid in _uid_pids(range(UID_BASE, UID_BASE + MAX_SLOTS)) if ISO["root"] else []:
+    for pid in uid_pids(range(UID_BASE, UID_BASE + MAX_SLOTS)) if ISO["root"] else []:
         try:
             if run_root.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
                 left.append(pid)
