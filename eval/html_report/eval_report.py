@@ -33,11 +33,13 @@ def eval_label(eval_dir: Path, results: dict[str, Any] | None = None) -> str:
     return str(label or eval_dir.name)
 
 
-def eval_tables(results: dict[str, Any], reference_tables: tuple[str, ...] = ("table5",)) -> list[str]:
+def eval_tables(
+    results: dict[str, Any], reference_tables: tuple[str, ...] = ("table5",), label: str = ""
+) -> list[str]:
     """The harness's metrics table and the paper table (reference rows beside ours), as HTML."""
     if not results.get("benchmarks"):
         return []
-    tables = [html_table("Metrics (percentages)", *metrics_table(results))]
+    tables = [html_table(f"Metrics (percentages){': ' + label if label else ''}", *metrics_table(results))]
     golden = load_golden()
     paper = paper_table(results, golden, reference_tables)
     tables.append(
@@ -116,7 +118,8 @@ def write_compare_report(dir_a: str | Path, dir_b: str | Path, path: str | Path)
     page = Page(
         title=f"r1lit compare: {labels[0]} vs {labels[1]}",
         meta=f"A = {dir_a} · B = {dir_b} · {len(problems)} shared problems ({only} in one folder only, not shown)",
-        tables=eval_tables(_results(dir_a))[:1] + eval_tables(_results(dir_b))[:1]
+        tables=eval_tables(_results(dir_a), label=labels[0])[:1]
+        + eval_tables(_results(dir_b), label=labels[1])[:1]
         + [html_table("Problems by who solves them (≥ half the samples correct)", ["group", "problems"], rows)],
         side_by_side=True,
     )  # fmt: skip

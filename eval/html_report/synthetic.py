@@ -23,10 +23,13 @@ HOSTILE = "</script><script>document.body.dataset.pwned=1</script> <!-- <img src
 STATUSES = ("correct", "incorrect", "no_answer")
 
 
-def sample_text(rng: random.Random, question: str, pred: str | None, n_chars: int) -> str:
-    """A reasoning trace of about `n_chars`: a <think> block with a re-check, then the boxed answer."""
+def sample_text(rng: random.Random, question: str, pred: str | None, n_chars: int, cut: bool = False) -> str:
+    """A reasoning trace of about `n_chars`: a <think> block with a re-check, then the boxed answer
+    (`cut`: the think block only, as a sample stopped by the token limit leaves it)."""
     step = f"Step: compute part of {question}. Wait, let me check that again. {HOSTILE}\n"
     think = (step * (n_chars // len(step) + 1))[: max(n_chars - 60, 0)]
+    if cut:
+        return think
     answer = f"\\boxed{{{pred}}}" if pred is not None else "I am not sure."
     return f"{think}</think>\nThe answer is {answer}"
 
@@ -40,13 +43,13 @@ def synthetic_rows(
     for i in range(n_problems):
         question = f"What is {i} + 0? {HOSTILE}"
         for j in range(k):
-            status = STATUSES[(i + j * (i % 3 + 1) + shift) % 3]
+            truncated = j % 5 == 4  # cut off while thinking: no answer
+            status = "no_answer" if truncated else STATUSES[(i + j * (i % 3 + 1) + shift) % 3]
             pred = {"correct": str(i), "incorrect": str(i + 1 + j % 2), "no_answer": None}[status]
-            truncated = j % 5 == 4
             rows.append({
                 "benchmark": bench, "problem_id": f"p{i:04d}", "sample_idx": j, "kind": "int",
                 "prompt": question, "response_prefix": "<think>\n", "gold": str(i), "pred": pred,
-                "completion": sample_text(rng, question, pred, n_chars), "correct": status == "correct",
+                "completion": sample_text(rng, question, pred, n_chars, truncated), "correct": status == "correct",
                 "status": status, "detail": "", "finish_reason": "length" if truncated else "stop",
                 "n_tokens": n_chars // 4, "n_prompt_tokens": 20,
             })  # fmt: skip

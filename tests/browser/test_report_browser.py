@@ -42,7 +42,7 @@ def eval_report(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pyt
     """An eval folder's report with its sample texts inside the page, or in report_data/chunk-N.js files."""
     if request.param == "chunk files":
         monkeypatch.setitem(settings(), "inline_max_bytes", 0)
-    folder = write_synthetic_eval(tmp_path / "eval", n_problems=30, k=4, n_chars=600)
+    folder = write_synthetic_eval(tmp_path / "eval", n_problems=30, k=5, n_chars=600)  # sample 4: cut off
     page = write_eval_report(folder)
     assert (folder / "report_data").is_dir() == (request.param == "chunk files")
     return page
@@ -70,8 +70,9 @@ def test_eval_report_search_and_pages(eval_report: Path, dump_dom) -> None:
     dom = dump_dom(eval_report, "page=2")
     assert count_line(dom) == "60 of 60 problems · page 3 of 3"
     assert len(re.findall(r'<details class="problem"', dom)) == 60 - 2 * settings()["page_size"]
-    dom = dump_dom(eval_report, "status=no_answer&open=synth_a/p0002")
-    assert set(statuses(dom)) == {"no_answer"} and "(none)" in dom
+    dom = dump_dom(eval_report, "status=truncated&open=synth_a/p0002")
+    assert set(statuses(dom)) == {"no_answer"} and "(none)" in dom and "finish: length" in dom
+    assert "finish: stop" not in dom and "<summary>think (unfinished, " in dom  # cut off while thinking
 
 
 def test_search_finds_sample_text_and_a_link_opens_its_page(eval_report: Path, dump_dom) -> None:
@@ -87,7 +88,7 @@ def test_search_finds_sample_text_and_a_link_opens_its_page(eval_report: Path, d
     else:  # only ids, questions, answers until a chunk is opened
         assert count_line(dom).startswith("0 of 60 problems")
     dom = dump_dom(eval_report, "open=synth_b/p0027")
-    assert "page 3 of 3" in count_line(dom) and len(statuses(dom)) == 4
+    assert "page 3 of 3" in count_line(dom) and len(statuses(dom)) == 5
 
 
 def test_compare_report_lists_disagreements_first(tmp_path: Path, dump_dom) -> None:

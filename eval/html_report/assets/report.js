@@ -118,11 +118,13 @@
   }
   function renderText(text, pred) {
     const box = el('div', 'text');
-    const end = text.indexOf('</think>');
+    const closed = text.indexOf('</think>');
+    const open = closed < 0 && text.trimStart().startsWith('<think>'); // cut off while thinking
+    const end = open ? text.length : closed;
     const ms = marks(text, pred, end < 0 ? 0 : end);
     if (end < 0) { appendMarked(box, text, 0, ms); return box; }
     const think = el('details', 'think');
-    think.appendChild(el('summary', null, 'think (' + end + ' characters)'));
+    think.appendChild(el('summary', null, 'think (' + (open ? 'unfinished, ' : '') + end + ' characters)'));
     const inner = el('div');
     appendMarked(inner, text.slice(0, end), 0, ms);
     think.appendChild(inner);
