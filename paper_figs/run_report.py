@@ -20,7 +20,7 @@ from typing import Any
 
 from r1lit_eval.html_report import write_eval_report
 from r1lit_eval.html_report.page import Page, Problem, html_table, png_figure, svg_curves, write_page
-from r1lit_eval.html_report.samples import clip_sample, make_col
+from r1lit_eval.html_report.samples import clip_sample, make_col, question_text
 from r1lit_eval.metrics import equivalence_for
 
 from paper_figs.io import Run, discover_runs, read_jsonl
@@ -57,7 +57,8 @@ def run_problems(run: Run, prefix: str, kind: str) -> list[Problem]:
                          ["length" if t else "stop" for t in r["truncated"]], equiv) for r in rows]  # fmt: skip
         texts = [[clip_sample(t) for t in r["texts"]] for r in rows]
         tag = change_tag(cols[0]["acc"], cols[-1]["acc"])
-        problems.append(Problem(prefix + pid, run.name, str(rows[0]["answer"]), "", cols, texts, tag))
+        question = question_text(rows[0].get("prompt", ""))  # held-out rows carry no prompt (yet)
+        problems.append(Problem(prefix + pid, run.name, str(rows[0]["answer"]), question, cols, texts, tag))
     return problems
 
 
