@@ -323,7 +323,13 @@ def main(cfg: DictConfig) -> None:
     except EvalConfigError as err:
         log.error("invalid config: %s", err)
         sys.exit(2)
-    dispatch(plain, list(HydraConfig.get().overrides.task))
+    from r1lit.rollout.context import PromptTooLongError
+
+    try:
+        dispatch(plain, list(HydraConfig.get().overrides.task))
+    except PromptTooLongError as err:  # an input problem, not a crash: say what to change, no traceback
+        log.error("%s", err)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
