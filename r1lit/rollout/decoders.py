@@ -43,11 +43,19 @@ LLAMA_FAMILY = ("llama", "qwen2", "qwen3")
 STATIC_ROPE = ("default", "linear", "llama3", "yarn")
 # The exact module classes `LlamaDecoder` reimplements the glue around. A subclass or another
 # architecture may change the math (offset norms, softcapping, sliding windows...): it falls back.
+MODEL_CLASSES = (
+    "LlamaForCausalLM",
+    "Qwen2ForCausalLM",
+    "Qwen3ForCausalLM",
+    "LlamaModel",
+    "Qwen2Model",
+    "Qwen3Model",
+)
 LAYER_CLASSES = ("LlamaDecoderLayer", "Qwen2DecoderLayer", "Qwen3DecoderLayer")
 ATTENTION_CLASSES = ("LlamaAttention", "Qwen2Attention", "Qwen3Attention")
 MLP_CLASSES = ("LlamaMLP", "Qwen2MLP", "Qwen3MLP")
-# Config features these classes would honour but `LlamaDecoder` does not implement: any truthy value
-# (a logit softcap, a chunked-attention size, a partial rotary factor != 1) means fall back.
+# Config features `LlamaDecoder` does not implement (these classes ignore them today; a future version
+# or remote code may not): any truthy value, e.g. a logit softcap, means fall back.
 UNSUPPORTED_CONFIG = (
     "attn_logit_softcapping",
     "final_logit_softcapping",
@@ -134,6 +142,10 @@ def unsupported_features(model: PreTrainedModel) -> list[str]:
     if not hasattr(model, "lm_head"):
         return ["no lm_head"]
     problems = [f"{k}={getattr(config, k)!r}" for k in UNSUPPORTED_CONFIG if getattr(config, k, None)]
+    problems += [f"{_type_name(m)} is not one of {MODEL_CLASSES}" for m in (model, inner)
+                 if _type_name(m) not in MODEL_CLASSES]  # fmt: skip
+    if type(model.lm_head) is not torch.nn.Linear or type(inner.embed_tokens) is not torch.nn.Embedding:
+        problems.append("lm_head / embed_tokens are not plain Linear / Embedding")
     problems += [
         f"layer_types has {t!r}" for t in set(getattr(config, "layer_types", None) or ()) - {"full_attention"}
     ]

@@ -78,6 +78,9 @@ def test_fast_decoder_falls_back_for_anything_it_does_not_reimplement() -> None:
     capped = tiny_qwen2(40)
     capped.config.final_logit_softcapping = 30.0
     assert isinstance(make_decoder(capped), HFCacheDecoder)
+    scaled = tiny_qwen2(40)  # e.g. remote code scaling the logits in its own forward
+    scaled.__class__ = type("ScaledLogitsQwen2", (type(scaled),), {})
+    assert isinstance(make_decoder(scaled), HFCacheDecoder)
 
 
 def test_fused_weights_carry_mlp_biases() -> None:
