@@ -16,6 +16,7 @@ import base64
 import html
 import json
 import logging
+import math
 import string
 import zlib
 from collections.abc import Sequence
@@ -109,7 +110,9 @@ def png_figure(path: Path, caption: str | None = None) -> str:
 
 
 def svg_curves(title: str, series: dict[str, tuple[Sequence[float], Sequence[float]]]) -> str:
-    """A small inline SVG line chart of `{label: (steps, values)}` with min/max axis labels."""
+    """A small inline SVG line chart of `{label: (steps, values)}` with min/max axis labels (NaN/inf dropped)."""
+    finite = {k: [(x, y) for x, y in zip(*v, strict=True) if math.isfinite(y)] for k, v in series.items()}
+    series = {k: ([x for x, _ in pts], [y for _, y in pts]) for k, pts in finite.items() if pts}
     points = [(x, y) for xs, ys in series.values() for x, y in zip(xs, ys, strict=True)]
     if not points:
         return ""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from r1lit_eval.html_report import write_compare_report, write_eval_report
-from r1lit_eval.html_report.page import clip, embed_json, read_chunk_script, settings
+from r1lit_eval.html_report.page import clip, embed_json, read_chunk_script, settings, svg_curves
 from r1lit_eval.html_report.samples import answer_clusters
 from r1lit_eval.html_report.synthetic import HOSTILE, write_synthetic_eval, write_synthetic_run
 
@@ -132,3 +132,9 @@ def test_make_all_on_an_eval_folder_writes_its_report(tmp_path: Path) -> None:
         "b/p0001",
         "b/p0002",
     ]
+
+
+def test_svg_curves_skip_non_finite_points() -> None:
+    svg = svg_curves("t", {"a": ((0, 1, 2), (1.0, float("nan"), 3.0)), "b": ((0,), (float("inf"),))})
+    assert "nan" not in svg.lower() and "inf" not in svg.lower() and svg.count("<polyline") == 1
+    assert svg_curves("t", {"b": ((0,), (float("nan"),))}) == ""
