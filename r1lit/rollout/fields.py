@@ -9,10 +9,12 @@ is allowed, so a CLI can re-raise it under its own config key.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from typing import Any, Literal, Union
 
+_hints = functools.cache(typing.get_type_hints)  # per class: SamplingParams is built every GRPO step
 _NAMES = {int: "an int", float: "a number", bool: "true or false", str: "a string", type(None): "null"}
 
 
@@ -51,7 +53,7 @@ def _describe(hint: Any) -> str:
 
 def check_types(obj: Any) -> None:
     """Raise `FieldError` for the first field of dataclass `obj` whose value does not match its type hint."""
-    hints = typing.get_type_hints(type(obj))
+    hints = _hints(type(obj))
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         if not _matches(hints[f.name], value):
