@@ -138,3 +138,18 @@ def test_svg_curves_skip_non_finite_points() -> None:
     svg = svg_curves("t", {"a": ((0, 1, 2), (1.0, float("nan"), 3.0)), "b": ((0,), (float("inf"),))})
     assert "nan" not in svg.lower() and "inf" not in svg.lower() and svg.count("<polyline") == 1
     assert svg_curves("t", {"b": ((0,), (float("nan"),))}) == ""
+
+
+def test_sweep_report_keeps_each_runs_problems_apart(tmp_path: Path) -> None:
+    from paper_figs.run_report import write_run_report
+
+    for name in ("beta=0.0", "beta=0.04"):
+        write_synthetic_run(tmp_path / "sweep" / name, steps=(0, 2))
+    data = json_blocks(write_run_report(tmp_path / "sweep"))["r1lit-data"]
+    keys = sorted(p["key"] for p in data["problems"])
+    assert keys == [f"{run}/q{i}" for run in ("beta=0.0", "beta=0.04") for i in range(3)]
+    assert {p["bench"] for p in data["problems"]} == {"beta=0.0", "beta=0.04"} and data[
+        "bench_label"
+    ] == "run"
+    assert all([c["label"] for c in p["cols"]] == ["step 0", "step 2"] for p in data["problems"])
+    assert data["problems"][0]["tag"] == "learned during RL"  # what changed during RL comes first
