@@ -57,3 +57,24 @@ def test_rejects_empty_script_and_unknown_backend():
         ScriptedGenerator([])
     with pytest.raises(ValueError):
         build_generator("nope", None, None)
+
+
+@pytest.mark.parametrize(
+    "kwargs,field,allowed",
+    [
+        ({"temperature": "abc"}, "temperature", "a number"),
+        ({"max_new_tokens": "many"}, "max_new_tokens", "an int"),
+        ({"n": True}, "n", "an int"),  # a bool is not a count
+        ({"top_p": 1.5}, "top_p", "a number in (0, 1]"),
+        ({"seed": 1.5}, "seed", "an int or null"),
+    ],
+)
+def test_sampling_params_name_the_field_the_value_and_what_is_allowed(kwargs, field, allowed):
+    from r1lit.rollout.fields import FieldError
+
+    with pytest.raises(FieldError) as err:
+        SamplingParams(**kwargs)
+    assert (err.value.field, err.value.value, err.value.allowed) == (field, kwargs[field], allowed)
+    assert SamplingParams(temperature=0, stop=["</answer>"]).stop == (
+        "</answer>",
+    )  # ints and lists still fine
