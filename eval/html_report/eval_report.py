@@ -54,7 +54,10 @@ def eval_figures(eval_dir: Path) -> list[str]:
 
 
 def write_eval_report(
-    out_dir: str | Path, path: str | Path | None = None, pngs: Sequence[Path] | None = None
+    out_dir: str | Path,
+    path: str | Path | None = None,
+    pngs: Sequence[Path] | None = None,
+    reference_tables: Sequence[str] = ("table5",),
 ) -> Path:
     """Write `report.html` for an `r1lit-eval` output folder; returns its path.
 
@@ -62,6 +65,7 @@ def write_eval_report(
         out_dir: the eval folder (`results.json`, `samples/<bench>.jsonl`).
         path: where the page goes (default `<out_dir>/report.html`).
         pngs: figures to embed (default: the PNGs in `<out_dir>/paper_figs/`).
+        reference_tables: golden tables whose rows the paper table shows (`report.reference_tables`).
     """
     out_dir = Path(out_dir)
     results = _results(out_dir)
@@ -73,7 +77,7 @@ def write_eval_report(
                 for (bench, pid), p in found.items()]  # fmt: skip
     page = Page(
         title=f"r1lit eval: {label}", meta=f"{out_dir} · {len(problems)} problems",
-        tables=eval_tables(results),
+        tables=eval_tables(results, tuple(reference_tables)),
         figures=eval_figures(out_dir) if pngs is None else [png_figure(p) for p in pngs],
     )  # fmt: skip
     return write_page(Path(path) if path else out_dir / REPORT_NAME, page, problems)
