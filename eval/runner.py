@@ -213,25 +213,27 @@ def grade_samples(
 
 
 def context_summary(
-    name: str, rows: Sequence[dict[str, Any]], requested: int, context: int | None
+    name: str, rows: Sequence[dict[str, Any]], requested: int, context: int | None, warn: bool = True
 ) -> dict[str, Any]:
     """The `context` block of a summary: the budget the model's context left, and how many samples it cut.
 
-    Warns once (per benchmark) when the cap cut any sample's budget or truncated any prompt.
+    With `warn`, logs one warning (per benchmark) when the cap cut any sample's budget or truncated
+    any prompt; merging shards recomputes the block without warning again.
     """
     budgets = [r["max_new_tokens"] for r in rows if r.get("max_new_tokens") is not None]
-    capped = sum(b < requested for b in budgets)
-    truncated = sum(1 for r in rows if r.get("prompt_truncated"))
-    if capped or truncated:
+    block = {
+        "max_context": context, "max_new_tokens": requested, "n_capped": sum(b < requested for b in budgets),
+        "n_prompt_truncated": sum(1 for r in rows if r.get("prompt_truncated")),
+        "budget_min": min(budgets, default=None), "budget_max": max(budgets, default=None),
+    }  # fmt: skip
+    if warn and (block["n_capped"] or block["n_prompt_truncated"]):
         log.warning(
             "%s: the model's context (%s positions) capped %d of %d samples below max_new_tokens=%d "
-            "(budgets %d-%d new tokens, finish reason 'length' when reached); %d prompts left-truncated",
-            name, context, capped, len(rows), requested, min(budgets), max(budgets), truncated,
+            "(budgets %s-%s new tokens; finish reason 'length' when reached); %d samples from left-truncated prompts",
+            name, context, block["n_capped"], len(rows), requested, block["budget_min"], block["budget_max"],
+            block["n_prompt_truncated"],
         )  # fmt: skip
-    return {
-        "max_context": context, "max_new_tokens": requested, "n_capped": capped, "n_prompt_truncated": truncated,
-        "budget_min": min(budgets) if budgets else None, "budget_max": max(budgets) if budgets else None,
-    }  # fmt: skip
+    return block
 
 
 def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
@@ -353,6 +355,11 @@ def merge_shards(out_dir: str | Path, n_boot: int = 1000, seed: int = 0) -> dict
         write_jsonl(out / "samples" / f"{name}.jsonl", rows)
         write_jsonl(out / "samples" / f"{name}.problems.jsonl", problems)
         summary = {**first, **summarize(rows, first["k"], n_boot=n_boot, seed=seed), "shard": [0, 1]}
+        if "context" in first:  # counts over every shard's samples
+            ctx = first["context"]
+            summary["context"] = context_summary(
+                name, rows, ctx["max_new_tokens"], ctx["max_context"], warn=False
+            )
         for key in ("n_generated", "n_cached", "generation_seconds"):
             summary[key] = sum(p["benchmarks"][name].get(key) or 0 for p in parts)
         merged["benchmarks"][name] = summary

@@ -14,7 +14,7 @@ import pytest
 from r1lit_eval.benchmarks.base import Problem, SampleGrade
 from r1lit_eval.cache import GenerationCache, prompt_key
 from r1lit_eval.report import metrics_table
-from r1lit_eval.runner import RunOptions, read_jsonl, run_benchmark
+from r1lit_eval.runner import RunOptions, merge_shards, read_jsonl, run_benchmark, save_results, shard_suffix
 
 from r1lit.rollout.base import SamplingParams
 from r1lit.rollout.context import PromptTooLongError, context_length, fit_to_context
@@ -93,6 +93,17 @@ def test_runner_records_reports_and_warns_once(tmp_path: Path, caplog: pytest.Lo
     assert len(warnings) == 1 and "capped 2 of 4 samples below max_new_tokens=16" in warnings[0]
     headers, table = metrics_table({"benchmarks": {"ctx": summary}})
     assert table[0][headers.index("Max new tokens")] == "16 -> 8-16 (context 40)"
+
+
+def test_merged_shards_count_the_capped_samples_of_every_shard(tmp_path: Path):
+    gen = ScriptedGenerator(["z" * 50], max_context=40)
+    for i in range(2):  # shard 0 holds the short prompt, shard 1 the long (capped) one
+        opts = RunOptions(k=2, params=SamplingParams(max_new_tokens=16, seed=0), shard_index=i, shard_count=2,
+                          progress=False, bootstrap_samples=10)  # fmt: skip
+        summary = run_benchmark("ctx", Bench(), gen, GenerationCache(tmp_path / "c"), opts, tmp_path)
+        save_results({"shard": [i, 2], "benchmarks": {"ctx": summary}}, tmp_path, shard_suffix(i, 2))
+    merged = merge_shards(tmp_path, n_boot=10)["benchmarks"]["ctx"]["context"]
+    assert (merged["n_capped"], merged["budget_min"], merged["budget_max"]) == (2, 8, 16)
 
 
 def test_runner_names_every_too_long_prompt_before_generating(tmp_path: Path):
