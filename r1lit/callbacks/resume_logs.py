@@ -6,9 +6,10 @@ before it and the held-out evaluation at the step after it, so both write step G
 not redo the evaluation that followed the checkpoint. So the cut is by position instead:
 
 - when a checkpoint is written, every logger is flushed and the size of every log file goes into it;
-- at the start of the next batch (after the evaluation that follows the checkpoint, and after the
-  row Lightning writes for the checkpointed batch), the sizes are measured again into
-  `<sidecar>` under that step: this is what a resume from the checkpoint keeps;
+- when the evaluation that follows the checkpoint starts and ends, and when the next batch starts,
+  the sizes are measured again into `<sidecar>` under that step (the latest wins): this is what a
+  resume from the checkpoint keeps. Lightning writes the checkpointed batch's `self.log` row after the
+  checkpoint, and does not redo the evaluation after it on resume, so both must be kept;
 - on resume, each file is cut back to the sizes recorded for the checkpoint's step (the sidecar's if
   it has them, else the checkpoint's own), and TensorBoard event files written after it are removed.
 
@@ -116,18 +117,34 @@ class ResumableLogs(L.Callback):
             checkpoint[CHECKPOINT_KEY] = {"step": trainer.global_step, "sizes": self._measure(trainer)}
             self._saved_step = trainer.global_step
 
+    def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # Lightning writes the checkpointed batch's `self.log` row after the checkpoint, before this;
+        # a kill during the (possibly long) evaluation then still keeps that row.
+        if not trainer.sanity_checking:
+            self._record_after_checkpoint(trainer)
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # Lightning does not redo this evaluation on resume: its rows, now written, must be kept.
+        if not trainer.sanity_checking:
+            self._record_after_checkpoint(trainer)
+
     def on_train_batch_start(
         self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int
     ) -> None:
-        if trainer.is_global_zero and self._saved_step == trainer.global_step:
-            self._saved_step = None
-            table = self._read_sidecar()
-            table[str(trainer.global_step)] = self._measure(trainer)
-            recent = sorted(table, key=int)[-SIDECAR_STEPS:]
-            self.sidecar.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.sidecar.with_name(f".{self.sidecar.name}.tmp-{os.getpid()}")
-            tmp.write_text(json.dumps({k: table[k] for k in recent}, indent=1))
-            os.replace(tmp, self.sidecar)
+        self._record_after_checkpoint(trainer)
+        self._saved_step = None
+
+    def _record_after_checkpoint(self, trainer: L.Trainer) -> None:
+        """Store the current sizes under the step of the checkpoint saved at this step, if any."""
+        if not trainer.is_global_zero or self._saved_step != trainer.global_step:
+            return
+        table = self._read_sidecar()
+        table[str(trainer.global_step)] = self._measure(trainer)
+        recent = sorted(table, key=int)[-SIDECAR_STEPS:]
+        self.sidecar.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.sidecar.with_name(f".{self.sidecar.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps({k: table[k] for k in recent}, indent=1))
+        os.replace(tmp, self.sidecar)
 
     def _read_sidecar(self) -> dict[str, Sizes]:
         try:
