@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import platform
 import resource
 import struct
 
@@ -179,7 +178,7 @@ def _bpf(code: int, jt: int, jf: int, k: int) -> bytes:
 def seccomp_no_namespaces(lib) -> bool:
     """Refuse new user namespaces (unshare / clone with CLONE_NEWUSER: EPERM; clone3: ENOSYS, so libc
     falls back to clone). False when this machine's syscall numbers are not known here."""
-    arch = SECCOMP_ARCH.get(platform.machine())
+    arch = SECCOMP_ARCH.get(os.uname().machine)  # not `platform`: its import costs every run
     if arch is None:
         return False
     audit, nr_clone, nr_unshare, nr_clone3 = arch

@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import json
 import struct
-from decimal import Decimal
-from fractions import Fraction
-from typing import Any
+import sys  # `fractions` / `decimal` are looked up, not imported: each run would pay for them
 
 MAX_DEPTH = 200  # nesting deeper than this is refused rather than risking a RecursionError
 _HEADER = struct.Struct("!Q")  # a frame: 8-byte big-endian length, then that many bytes of JSON
 
 
-def _tagged(tag: str, value: Any) -> dict[str, Any]:
+def _tagged(tag: str, value: object) -> dict[str, object]:
     return {"__t": tag, "v": value}
 
 
-def _encode(x: Any, depth: int) -> Any:
+def _encode(x: object, depth: int) -> object:
     if depth > MAX_DEPTH:
         raise TypeError("value nested too deeply")
     t, d = type(x), depth + 1
@@ -48,10 +46,11 @@ def _encode(x: Any, depth: int) -> Any:
         return _tagged("bytes", bytes.hex(x))
     if isinstance(x, complex):
         return _tagged("complex", [complex.__complex__(x).real, complex.__complex__(x).imag])
-    if isinstance(x, Fraction):
+    fractions, decimal = sys.modules.get("fractions"), sys.modules.get("decimal")  # imported: maybe used
+    if fractions is not None and isinstance(x, fractions.Fraction):
         return _tagged("fraction", [int.__index__(x.numerator), int.__index__(x.denominator)])
-    if isinstance(x, Decimal):
-        return _tagged("decimal", Decimal.__str__(x))
+    if decimal is not None and isinstance(x, decimal.Decimal):
+        return _tagged("decimal", decimal.Decimal.__str__(x))
     if isinstance(x, list):
         return [_encode(v, d) for v in list.__iter__(x)]
     if isinstance(x, tuple):
@@ -65,24 +64,36 @@ def _encode(x: Any, depth: int) -> Any:
     raise TypeError(f"not a plain value: {t.__name__}")
 
 
-def encode(x: Any) -> bytes:
+def encode(x: object) -> bytes:
     """The tagged JSON of a plain value (see module docstring). Raises TypeError for other objects."""
     return json.dumps(_encode(x, 0)).encode()
 
 
-def _hashable(x: Any) -> Any:
+def _hashable(x: object) -> object:
     return tuple(_hashable(v) for v in x) if isinstance(x, list) else x
+
+
+def _fraction(v: list) -> object:
+    from fractions import Fraction
+
+    return Fraction(int(v[0]), int(v[1]))
+
+
+def _decimal(v: str) -> object:
+    from decimal import Decimal
+
+    return Decimal(v)
 
 
 _DECODERS = {
     "bytes": bytes.fromhex,
     "complex": lambda v: complex(float(v[0]), float(v[1])),
-    "fraction": lambda v: Fraction(int(v[0]), int(v[1])),
-    "decimal": Decimal,
+    "fraction": _fraction,
+    "decimal": _decimal,
 }
 
 
-def _decode(x: Any) -> Any:
+def _decode(x: object) -> object:
     if isinstance(x, list):
         return [_decode(v) for v in x]
     if not isinstance(x, dict):
@@ -103,12 +114,12 @@ def _decode(x: Any) -> Any:
     raise ValueError(f"unknown value tag {tag!r}")
 
 
-def decode(data: bytes | str) -> Any:
+def decode(data: bytes | str) -> object:
     """The plain value `encode` wrote. Raises ValueError (or TypeError) for anything malformed."""
     return _decode(json.loads(data))
 
 
-def write_frame(fd: int, payload: bytes, write: Any = None) -> None:
+def write_frame(fd: int, payload: bytes, write: object = None) -> None:
     """Write one length-prefixed frame to `fd` (`write`: an os.write captured beforehand)."""
     write = write or __import__("os").write
     view = memoryview(_HEADER.pack(len(payload)) + payload)
@@ -116,7 +127,7 @@ def write_frame(fd: int, payload: bytes, write: Any = None) -> None:
         view = view[write(fd, view) :]
 
 
-def read_frame(fd: int, max_bytes: int, read: Any = None) -> bytes | None:
+def read_frame(fd: int, max_bytes: int, read: object = None) -> bytes | None:
     """One frame from `fd`; None at end of file. Raises ValueError for a frame over `max_bytes`."""
     read = read or __import__("os").read
     header = _read_exact(fd, _HEADER.size, read)
@@ -131,7 +142,7 @@ def read_frame(fd: int, max_bytes: int, read: Any = None) -> bytes | None:
     return body
 
 
-def _read_exact(fd: int, n: int, read: Any) -> bytes | None:
+def _read_exact(fd: int, n: int, read: object) -> bytes | None:
     chunks, left = [], n
     while left:
         chunk = read(fd, min(left, 1 << 20))
