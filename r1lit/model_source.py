@@ -6,7 +6,8 @@ looks only at the file system and the shape of the string (no torch, no transfor
 training and evaluation CLIs call it while validating their configs.
 
 Accepted:
-- `r1lit-tiny*` names registered in `r1lit.tiny.specs.SPECS` (built on first use by `r1lit.models`);
+- `r1lit-tiny*` names registered in `r1lit.tiny.specs.SPECS`, and `r1lit-twin/*` / `r1lit-shape/*`
+  names registered in `r1lit.tiny.twins` (both built on first use by `r1lit.models`);
 - a local folder holding `config.json` and tokenizer files (a `save_pretrained` folder);
 - a hub id `org/name` (whether it exists is only known online; it is not looked up here);
 - with `accept_runs=True` (the evaluation CLI's default): a Lightning `.ckpt` file, or a training run
@@ -31,11 +32,20 @@ def _is_hub_id(text: str) -> bool:
     return bool(_HUB_ID.match(text)) and len(text) <= _HUB_ID_MAX and "--" not in text and ".." not in text
 
 
-def _check_tiny(name: str, key: str) -> None:
-    from r1lit.tiny.specs import SPECS
+def _check_builtin(name: str, key: str) -> None:
+    """A name `r1lit.models` builds itself must be registered (else it fails deep inside the build)."""
+    from r1lit.models import is_tiny
 
-    if name not in SPECS:
-        raise ValueError(f"{key}={name!r}: not a registered tiny model; registered: {sorted(SPECS)}")
+    if is_tiny(name):
+        from r1lit.tiny.specs import SPECS
+
+        registered = sorted(SPECS)
+    else:
+        from r1lit.tiny.twins import registered_names
+
+        registered = registered_names()
+    if name not in registered:
+        raise ValueError(f"{key}={name!r}: not a registered built-in model; registered: {registered}")
 
 
 def folder_problem(folder: Path) -> str | None:
@@ -91,11 +101,11 @@ def check_model_source(
         ValueError: a path that does not exist, a folder that is not a model, an unregistered
             `r1lit-tiny*` name, or a string that is neither a path nor a hub id `org/name`.
     """
-    from r1lit.models import is_tiny
+    from r1lit.models import is_tiny, is_twin
 
     text = str(name_or_path)
-    if is_tiny(text):
-        _check_tiny(text, key)
+    if is_tiny(text) or is_twin(text):
+        _check_builtin(text, key)
         return
     path = Path(text).expanduser()
     if path.exists():

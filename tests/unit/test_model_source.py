@@ -21,7 +21,9 @@ def make_model_folder(folder: Path, tokenizer: bool = True) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("name", ["r1lit-tiny", "r1lit-tiny-small", "Qwen/Qwen2.5-0.5B-Instruct"])
+@pytest.mark.parametrize(
+    "name", ["r1lit-tiny", "r1lit-tiny-small", "r1lit-twin/qwen2.5", "Qwen/Qwen2.5-0.5B-Instruct"]
+)
 def test_registered_tiny_names_and_hub_ids_pass(name: str) -> None:
     check_model_source(name)
 
@@ -45,9 +47,11 @@ def test_strings_neither_path_nor_hub_id_fail(text: str) -> None:
         check_model_source(text, key="stage.module.teacher_name_or_path")
 
 
-def test_unregistered_tiny_name_lists_registered() -> None:
+def test_unregistered_builtin_names_list_the_registered_ones() -> None:
     with pytest.raises(ValueError, match=r"r1lit-tiny-nosuch.*registered: \[.*'r1lit-tiny'"):
         check_model_source("r1lit-tiny-nosuch")
+    with pytest.raises(ValueError, match=r"r1lit-twin/nosuch.*registered: \[.*'r1lit-twin/qwen2.5'"):
+        check_model_source("r1lit-twin/nosuch")  # would pass as a hub id org/name, then fail in the build
 
 
 def test_folder_without_config_or_tokenizer_fails(tmp_path: Path) -> None:
