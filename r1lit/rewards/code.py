@@ -65,6 +65,7 @@ def code_reward(
     language: str = "python",
     timeout_s: float = 5.0,
     memory_mb: int = 1024,
+    site_packages: bool = False,
     stop_on_first_failure: bool = False,
     binary: bool = False,
     workers: int = 1,
@@ -79,7 +80,9 @@ def code_reward(
         answer: code golds (JSON strings) when there is no `tests` column.
         language: fenced-block language to extract (only Python runs in the sandbox today).
         timeout_s: wall-clock limit per test.
-        memory_mb: address-space limit per test.
+        memory_mb: memory of the program (all its processes together) per test.
+        site_packages: programs may also import the interpreter's site-packages (numpy, ...), not
+            only the standard library; keep it equal to the eval benchmarks' `site_packages`.
         stop_on_first_failure: skip the remaining tests after a failure (they count as not passed).
         binary: 1.0 only when every test passes (the paper's rule-based reward), else the fraction.
         workers: completions judged concurrently (each test is its own sandboxed process).
@@ -95,7 +98,7 @@ def code_reward(
     """
     n = len(completions)
     golds = column(columns, "tests", n) if columns.get("tests") is not None else column({"a": answer}, "a", n)
-    limits = Limits(timeout_s=timeout_s, memory_mb=memory_mb)
+    limits = Limits(timeout_s=timeout_s, memory_mb=memory_mb, expose_site_packages=site_packages)
 
     def score(item: tuple[str, Any]) -> tuple[float | None, str | None]:
         return _score_one(item[0], item[1], language, limits, stop_on_first_failure, binary)

@@ -165,3 +165,15 @@ def test_wire_reads_values_not_objects():
         sandbox_wire.encode(object())
     np = pytest.importorskip("numpy")
     assert sandbox_wire.decode(sandbox_wire.encode([np.int64(3), np.float32(0.5)])) == [3, 0.5]
+
+
+@needs_ns
+def test_site_packages_only_when_asked():
+    """numpy scalars compare by value when site-packages are exposed; by default only the stdlib is there."""
+    pytest.importorskip("numpy")
+    from r1lit.grading.code_tests import TestCase, run_tests
+
+    program = "import numpy as np\ndef f(x):\n    return np.int64(x) * 2\n"
+    test = [TestCase("21", "42", "functional")]
+    assert run_tests(program, test, "f", Limits(timeout_s=5.0, expose_site_packages=True)).all_passed
+    assert run_tests(program, test, "f", Limits(timeout_s=5.0)).outcomes[0].status == "runtime_error"
