@@ -117,6 +117,9 @@ def compose_stage(overrides: list[str]) -> DictConfig:
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
+    from r1lit.cli.group_options import check_group_overrides
+
+    check_group_overrides(overrides, Path(CONF_DIR))  # reward=[accuracy,nosuch] lists the options
     if GlobalHydra.instance().is_initialized():
         return compose(config_name="train", overrides=overrides)
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):

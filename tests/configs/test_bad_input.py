@@ -83,3 +83,13 @@ def test_cli_fails_before_building_any_model(override: str, expected: str, tmp_p
     assert proc.returncode != 0
     assert expected in proc.stderr + proc.stdout
     assert not (tmp_path / "empty-cache").exists(), "the tiny model must not be built before validation"
+
+
+def test_unknown_reward_in_a_pipeline_stage_lists_the_options(tmp_path: Path) -> None:
+    from r1lit.stages.pipeline import plan_stages
+
+    cfg = compose_train(["experiment=r1_pipeline_tiny"], tmp_path)
+    last = list(cfg.pipeline.stages)[-1]
+    cfg.pipeline.stages[last].overrides = [*cfg.pipeline.stages[last].overrides, "reward=[accuracy,nosuch]"]
+    with pytest.raises(GroupOptionError, match=r"reward='nosuch'.*options: \[.*'accuracy'"):
+        plan_stages(cfg, tmp_path)
