@@ -296,9 +296,11 @@ def _launch(config_path: str) -> None:
         source = fh.read()
     lib = jail.libc()
     lib.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the harness died: stop
-    jail.not_dumpable(lib)  # a program of our uid (no root) cannot read our memory or fds
     _open_fds(cfg)
     iso = _isolate(cfg, lib)
+    # after the user namespace's id maps are written (/proc/self of a non-dumpable process is root's):
+    # a program of our uid (no root) cannot read our memory or fds, nor those of init and the checker
+    jail.not_dumpable(lib)
     os.environ["HOME"] = "/tmp" if cfg["root"] else cfg["workdir"]
     if not iso["pidns"]:
         if cfg["root"]:
