@@ -81,6 +81,8 @@ class GRPOModule(L.LightningModule):
         share_prompt_prefix: run each prompt once per group in the training forward (see rollout_batch.py).
         length_buckets: with share_prompt_prefix, score completions in this many batches of similar length.
         gradient_checkpointing: HF gradient checkpointing (needs share_prompt_prefix=false).
+        logprob_chunk_size: LM-head positions scored at once, never building [N, L, V] logits (null: full
+            logits; see rollout_batch.py).
         log_entropy: compute per-token entropies for logging.
         accuracy_term: the reward term whose value > 0 means "correct" (for accuracy and length splits).
         reflection_phrases: phrases counted for the reflection rate (case-insensitive, whole words).
@@ -120,6 +122,7 @@ class GRPOModule(L.LightningModule):
         share_prompt_prefix: bool,
         length_buckets: int,
         gradient_checkpointing: bool,
+        logprob_chunk_size: int | None,
         log_entropy: bool,
         accuracy_term: str | None,
         reflection_phrases: Sequence[str],
@@ -165,6 +168,8 @@ class GRPOModule(L.LightningModule):
             problems.append("num_iterations must be >= 1 and max_refill_rounds >= 0")
         if args["micro_batch_size"] is not None and args["micro_batch_size"] < 1:
             problems.append("micro_batch_size must be >= 1 or null")
+        if args["logprob_chunk_size"] is not None and args["logprob_chunk_size"] < 1:
+            problems.append("logprob_chunk_size must be >= 1 or null")
         if args["length_buckets"] < 1:
             problems.append(f"length_buckets must be >= 1, got {args['length_buckets']}")
         if args["gradient_checkpointing"] and args["share_prompt_prefix"]:
@@ -285,6 +290,7 @@ class GRPOModule(L.LightningModule):
                         with_entropy=hp.log_entropy,
                         entropy_grad=hp.entropy_coef != 0,
                         n_buckets=hp.length_buckets,
+                        chunk_size=hp.logprob_chunk_size,
                     )  # [n, Lc] each
                     loss, m = grpo_loss(
                         logps, advantages[a * g : b * g], masks[i], epsilon_low=hp.epsilon_low, beta=hp.beta,
@@ -314,6 +320,7 @@ class GRPOModule(L.LightningModule):
                 self.sampling.temperature,
                 self.hparams.share_prompt_prefix,
                 n_buckets=self.hparams.length_buckets,
+                chunk_size=self.hparams.logprob_chunk_size,
             )
         return logps.clone()  # a normal tensor: inference tensors cannot enter autograd graphs
 
