@@ -2,6 +2,7 @@
 
 - `advantages`: group-relative advantages (DeepSeekMath eq. 3) with group / batch / no scaling.
 - `grpo_loss`: the clipped surrogate + KL objective (DeepSeek-R1 eq. 1) and its aggregation variants.
+- `importance`: GSPO's sequence-level ratio and truncated importance sampling (sampler vs trainer).
 - `kl`: per-token KL estimators (k1, k2, k3).
 - `logprobs`: memory-lean token log-probs and entropies from logits, masked means.
 - `dynamic_sampling`: which groups carry signal (DAPO dynamic sampling).
@@ -18,6 +19,7 @@ from r1lit.algos.grpo_loss import (
     grpo_loss,
     truncated_rows,
 )
+from r1lit.algos.importance import IS_CORRECTIONS, LOG_RATIO_LEVELS, importance_weights, sequence_log_ratio
 from r1lit.algos.kd import KD_DIVERGENCES, forward_kl, generalized_jsd, kd_divergence, kd_loss, reverse_kl
 from r1lit.algos.kl import KL_ESTIMATORS, kl_k1, kl_k2, kl_k3
 from r1lit.algos.logprobs import (
@@ -29,8 +31,10 @@ from r1lit.algos.logprobs import (
 )
 
 __all__ = [
+    "IS_CORRECTIONS",
     "KD_DIVERGENCES",
     "KL_ESTIMATORS",
+    "LOG_RATIO_LEVELS",
     "LOSS_AGGREGATIONS",
     "REWARD_SCALES",
     "as_groups",
@@ -42,6 +46,7 @@ __all__ = [
     "forward_kl",
     "generalized_jsd",
     "group_advantages",
+    "importance_weights",
     "groups_with_signal",
     "grpo_loss",
     "kd_divergence",
@@ -57,5 +62,6 @@ __all__ = [
     "rewards_to_tensor",
     "rows_with_signal",
     "selective_log_softmax",
+    "sequence_log_ratio",
     "truncated_rows",
 ]

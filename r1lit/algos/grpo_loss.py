@@ -22,6 +22,9 @@ Variants, each picked by name, never by an if-ladder:
 - `kl_estimator`, a key of `kl.KL_ESTIMATORS` ("k3" in the paper); `beta=0` drops the term.
 - clip-higher (DAPO §3.1): `epsilon_high != epsilon_low`.
 - an entropy bonus: `loss -= entropy_coef * token-mean entropy`.
+- `ratio_level`, a key of `importance.LOG_RATIO_LEVELS`: "token" (the paper) or "sequence" (GSPO).
+- `is_weights`: truncated importance weights for a sampler/trainer mismatch (`importance.importance_weights`),
+  multiplying each token's surrogate (not the KL term), as TRL and verl do.
 - masking rows: `build_loss_mask` removes truncated completions (DAPO §3.4, "overlong filtering")
   and completions whose reward is None.
 
@@ -39,6 +42,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
+from r1lit.algos.importance import LOG_RATIO_LEVELS
 from r1lit.algos.kl import KL_ESTIMATORS
 from r1lit.algos.logprobs import masked_mean, masked_sum
 
@@ -165,6 +169,8 @@ def grpo_loss(
     entropy_coef: float = 0.0,
     max_completion_length: int | None = None,
     num_tokens: Tensor | float | None = None,
+    ratio_level: str = "token",
+    is_weights: Tensor | None = None,
 ) -> tuple[Tensor, dict[str, Tensor]]:
     """GRPO loss for one (micro-)batch of completions.
 
@@ -185,6 +191,8 @@ def grpo_loss(
         num_tokens: token-count normaliser for "dapo"/"token" (default: `mask.sum()`). When one
             generation batch is split into k micro-batches whose losses Lightning accumulates (and
             divides by k), pass `total_tokens_of_the_generation_batch / k` for an exact token mean.
+        ratio_level: a key of `LOG_RATIO_LEVELS` ("sequence" = GSPO's length-normalised sequence ratio).
+        is_weights: `[N, L]` detached importance weights on each token's surrogate (None: none).
 
     Returns:
         `(loss [], metrics)`; metrics are detached scalars: "policy_loss" (before the entropy bonus),
@@ -193,6 +201,8 @@ def grpo_loss(
     """
     if loss_agg not in LOSS_AGGREGATIONS:
         raise ValueError(f"unknown loss_agg {loss_agg!r}; choose from {sorted(LOSS_AGGREGATIONS)}")
+    if ratio_level not in LOG_RATIO_LEVELS:
+        raise ValueError(f"unknown ratio_level {ratio_level!r}; choose from {sorted(LOG_RATIO_LEVELS)}")
     if kl_estimator not in KL_ESTIMATORS:
         raise ValueError(f"unknown kl_estimator {kl_estimator!r}; choose from {sorted(KL_ESTIMATORS)}")
     if beta != 0.0 and ref_logps is None:
@@ -209,7 +219,10 @@ def grpo_loss(
     adv = (advantages.unsqueeze(1) if advantages.dim() == 1 else advantages).to(logps.dtype)  # [N, 1]
 
     log_ratio = torch.where(mask, logps - old_logps, zeros)  # [N, L], 0 off-mask: no exp of garbage
+    log_ratio = LOG_RATIO_LEVELS[ratio_level](log_ratio, mask)  # [N, L]
     per_token, ratio = clipped_surrogate(log_ratio, adv, epsilon_low, epsilon_high)  # [N, L], [N, L]
+    if is_weights is not None:
+        per_token = per_token * is_weights.detach()  # [N, L]
     metrics = clip_fractions(ratio, adv, mask, epsilon_low, epsilon_high)
     metrics["ratio_mean"] = masked_mean(ratio, mask).detach()
 
