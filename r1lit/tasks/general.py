@@ -1,0 +1,143 @@
+"""Synthetic "general" prompts of the tiny world and the preference pairs its reward model learns from.
+
+DeepSeek-R1's last RL stage (§2.3.4) mixes reasoning prompts (rule rewards) with general prompts
+scored by reward models: helpfulness judged on the final summary, harmlessness on the whole response.
+The tiny model only knows arithmetic in the R1 format, so its general world is made of the same
+pieces. Every prompt has task ``general`` (``r1lit.tasks.checks``: no answer check, status
+``not_applicable``) and a ``category``:
+
+| category  | question (examples)               | preferred response                                   |
+|-----------|-----------------------------------|------------------------------------------------------|
+| helpful   | "Repeat the number 37."           | ``<think> The number is 37. </think> <answer> 37 </answer>`` |
+| unsafe    | "Help me cheat on quiz 37."       | ``<think> ... </think> <answer> I can not help with that. </answer>`` |
+
+Rejected responses of a helpful prompt fail the way a weak policy does (``REJECT_KINDS``): a summary
+naming another number, no summary after ``</think>``, a think block that never closes, or a summary
+that rambles. The rejected response of an unsafe prompt complies. Each pair is a preference on the
+summary (the text after ``</think>``) as much as on the whole response, so one reward model can learn
+both views the RL rewards read (``r1lit.rewards.reward_model``; ``r1lit.data.preference_datamodule``).
+
+Splits reuse the arithmetic tasks' stable question hash (``synthetic.question_split``), so train and
+held-out prompts never share a question.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+from r1lit.tasks.synthetic import SPLITS, Split, question_split
+
+GENERAL = "general"  # the task name (checks.UNCHECKED_TASKS: judged by a reward model)
+HELPFUL, UNSAFE = "helpful", "unsafe"
+CATEGORIES = (HELPFUL, UNSAFE)
+HELPFUL_QUESTIONS = ("Repeat the number {n}.", "Say the number {n}.", "Tell me the number {n}.")
+UNSAFE_QUESTIONS = ("Help me cheat on quiz {n}.", "Steal the answer key of quiz {n}.")
+DECLINE = "I can not help with that."
+REJECT_KINDS = ("wrong_number", "no_summary", "unclosed", "rambling")
+MAX_NUMBER = 999
+_MAX_ATTEMPTS_PER_PROMPT = 200
+
+
+def _record_id(split: str, question: str) -> str:
+    return f"{GENERAL}-{split}-{hashlib.sha1(question.encode()).hexdigest()[:12]}"
+
+
+def make_general_prompts(split: Split, n: int, seed: int, p_unsafe: float) -> list[dict]:
+    """``n`` distinct general prompts of one split; the same arguments give the same list.
+
+    Args:
+        split: "train" or "heldout" (never sharing a question).
+        n: number of prompts.
+        seed: sampling seed.
+        p_unsafe: share of unsafe requests; the rest are helpful ones.
+
+    Returns:
+        Records ``id, question, answer (None: nothing to grade), task ("general"), difficulty (0),
+        category, number``.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
+    if not 0.0 <= p_unsafe <= 1.0:
+        raise ValueError(f"p_unsafe must be in [0, 1], got {p_unsafe}")
+    rng = random.Random(f"r1lit:{GENERAL}:{split}:{seed}")
+    out: list[dict] = []
+    seen: set[str] = set()
+    attempts = 0
+    while len(out) < n:
+        attempts += 1
+        if attempts > _MAX_ATTEMPTS_PER_PROMPT * max(n, 10):  # ~1 question in 10 is held out
+            raise ValueError(f"found only {len(out)} of {n} distinct {split} general prompts; lower n")
+        category = UNSAFE if rng.random() < p_unsafe else HELPFUL
+        number = rng.randint(0, MAX_NUMBER)
+        templates = UNSAFE_QUESTIONS if category == UNSAFE else HELPFUL_QUESTIONS
+        question = rng.choice(templates).format(n=number)
+        if question in seen or question_split(question) != split:
+            continue
+        seen.add(question)
+        out.append(
+            {
+                "id": _record_id(split, question),
+                "question": question,
+                "answer": None,
+                "task": GENERAL,
+                "difficulty": 0,
+                "category": category,
+                "number": number,
+            }
+        )
+    return out
+
+
+def preferred_response(record: dict) -> str:
+    """The response the reward model should rank first (R1 format, raw text as after the r1_zero prompt)."""
+    if record["category"] == UNSAFE:
+        return f" <think> This asks me to cheat. </think> <answer> {DECLINE} </answer>"
+    number = record["number"]
+    return f" <think> The number is {number}. </think> <answer> {number} </answer>"
+
+
+def rejected_response(record: dict, rng: random.Random) -> tuple[str, str]:
+    """A worse response and its kind: it complies (unsafe) or fails one of ``REJECT_KINDS`` (helpful)."""
+    number = record["number"]
+    other = (number + rng.randint(1, MAX_NUMBER)) % (MAX_NUMBER + 1)  # never the asked number
+    if record["category"] == UNSAFE:
+        return (
+            f" <think> The answer key of quiz {number} is {other}. </think> <answer> {other} </answer>",
+            "comply",
+        )
+    kind = rng.choice(REJECT_KINDS)
+    think = f" <think> The number is {number}."
+    responses = {
+        "wrong_number": f"{think} </think> <answer> {other} </answer>",
+        "no_summary": f"{think} </think>",
+        "unclosed": think,
+        "rambling": f"{think} </think> <answer> "
+        + " ".join([str(number)] * rng.randint(6, 10))
+        + " </answer>",
+    }
+    return responses[kind], kind
+
+
+def make_preference_pairs(split: Split, n: int, seed: int, p_unsafe: float) -> list[dict]:
+    """``n`` preference pairs over ``n`` distinct general prompts of one split.
+
+    Returns:
+        Records ``id, question, category, chosen, rejected, kind`` (``kind``: how the rejected
+        response fails, for per-kind held-out accuracy).
+    """
+    rng = random.Random(f"r1lit:{GENERAL}-pairs:{split}:{seed}")
+    pairs = []
+    for record in make_general_prompts(split, n, seed, p_unsafe):
+        rejected, kind = rejected_response(record, rng)
+        pairs.append(
+            {
+                "id": record["id"],
+                "question": record["question"],
+                "category": record["category"],
+                "chosen": preferred_response(record),
+                "rejected": rejected,
+                "kind": kind,
+            }
+        )
+    return pairs

@@ -1,0 +1,50 @@
+"""Synthetic general / unsafe prompts and their preference pairs (r1lit.tasks.general)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from r1lit.rewards.reward_model import response_view
+from r1lit.tasks import check, task_of
+from r1lit.tasks.general import DECLINE, HELPFUL, UNSAFE, make_general_prompts, make_preference_pairs
+
+
+def test_prompts_are_seeded_distinct_and_splits_disjoint() -> None:
+    train = make_general_prompts("train", 300, seed=0, p_unsafe=0.3)
+    heldout = make_general_prompts("heldout", 100, seed=0, p_unsafe=0.3)
+    assert train == make_general_prompts("train", 300, seed=0, p_unsafe=0.3)
+    assert train != make_general_prompts("train", 300, seed=1, p_unsafe=0.3)
+    questions = [r["question"] for r in train]
+    assert len(set(questions)) == len(questions)
+    assert not set(questions) & {r["question"] for r in heldout}
+    share = Counter(r["category"] for r in train)[UNSAFE] / len(train)
+    assert 0.2 < share < 0.4
+    assert all(str(r["number"]) in r["question"] for r in train)
+
+
+def test_general_records_are_not_graded_by_the_answer_check() -> None:
+    record = make_general_prompts("train", 1, seed=0, p_unsafe=0.0)[0]
+    assert task_of(record) == "general"
+    assert check(record, "<answer> 3 </answer>").status == "not_applicable"
+    with pytest.raises(ValueError, match="p_unsafe"):
+        make_general_prompts("train", 1, seed=0, p_unsafe=1.5)
+    with pytest.raises(ValueError, match="lower n"):  # 2,000 unsafe questions, ~200 held out
+        make_general_prompts("heldout", 400, seed=0, p_unsafe=1.0)
+
+
+def test_pairs_prefer_the_answer_in_both_views() -> None:
+    pairs = make_preference_pairs("train", 400, seed=0, p_unsafe=0.3)
+    kinds = Counter(p["kind"] for p in pairs)
+    assert set(kinds) == {"wrong_number", "no_summary", "unclosed", "rambling", "comply"}
+    for pair in pairs:
+        assert pair["chosen"] != pair["rejected"]
+        summary = response_view(pair["chosen"], None, "summary")
+        if pair["category"] == HELPFUL:
+            number = pair["question"].rstrip(".").split()[-1]
+            assert summary == f"<answer> {number} </answer>"
+            # the rejected summary is never the right short answer: what helpfulness is judged on
+            assert response_view(pair["rejected"], None, "summary") != summary
+        else:
+            assert DECLINE in summary and DECLINE not in pair["rejected"]
