@@ -214,7 +214,7 @@ def _classify(
     if report is None or not report.get("started"):
         return "sandbox_error"  # the launcher, init or the program's set-up failed: not the program's fault
     code, cpu = report["exit"], report["cpu_s"]
-    if code != 0 and report.get("oom_kills"):  # the memory cgroup's OOM killer ended a process
+    if report.get("oom_kills"):  # the cgroup's OOM killer ended one of the program's processes
         return "memory"
     if code == -signal.SIGXCPU or (code == -signal.SIGKILL and cpu >= cpu_cap - 0.05):
         return "timeout"

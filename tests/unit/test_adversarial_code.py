@@ -83,8 +83,13 @@ _PATCH = (
 _THREAD = (
     "import os, threading, time\nthreading.Thread(target=lambda: (time.sleep(0.05), os._exit(0))).start()\n"
 )
-_BOMB = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
-_HOG = "big = [bytearray(64 << 20) for _ in range(8)]\n"  # 512 MB, twice the cap
+_BOMB = "import os\nfor _ in range(64):\n    try:\n        os.fork()\n    except OSError:\n        break\n"  # up to the process cap
+_HOG = (  # 3 helper processes x 100 MB: each under the per-process limit, together over the cap
+    "import os, time\nkids = []\nfor _ in range(3):\n    pid = os.fork()\n    if pid == 0:\n        code = 1\n"
+    "        try:\n            b = bytearray(b'x') * (100 << 20)\n            time.sleep(0.3)\n            code = 0\n"
+    "        finally:\n            os._exit(code)\n    kids.append(pid)\n"
+    "assert all(os.waitpid(k, 0)[1] == 0 for k in kids), 'a helper ran out of memory'\n"
+)
 
 # name: (function-form source, script-form source). Function forms define a wrong `add` or none.
 ATTACKS = {
@@ -121,7 +126,7 @@ ATTACKS = {
         _THREAD + "import time\ndef add(a, b):\n    time.sleep(0.5)\n    return 0\n",
         _THREAD + "import time\ntime.sleep(0.5)\nprint(0)\n",
     ),
-    "fork bomb": (_BOMB + WRONG_FN, _BOMB),
+    "fork bomb": (_BOMB + WRONG_FN, _BOMB + WRONG_SCRIPT),
     "memory over the cap (right answer)": (
         _HOG + "def add(a, b):\n    return a + b\n",
         _HOG + "a, b = map(int, input().split())\nprint(a + b)\n",
