@@ -12,6 +12,8 @@ split only; held-out accuracy is therefore measured on questions it has never se
   expression using exactly those numbers once each that evaluates to 56 (`check_countdown`; the
   completion-level check every reward and eval path uses is `r1lit.tasks.check`).
   `difficulty` = number of operators = len(numbers) - 1. The stored `answer` is one valid solution.
+- bigarith: "Compute 23*4+17-35*2" -> "39": two-digit operands, products of a two-digit number by one
+  digit, intermediates in [0, 199] (`r1lit.tasks.bigarith`); solved and graded like arithmetic.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import random
 from typing import Literal
 
 Split = Literal["train", "heldout"]
-TASKS = ("arithmetic", "countdown")
+TASKS = ("arithmetic", "countdown", "bigarith")
 SPLITS = ("train", "heldout")
 HELDOUT_BUCKETS = 10  # 1 question in 10 (by hash) is held out
 MAX_VALUE = 99  # every intermediate value of an arithmetic solution lies in [0, MAX_VALUE]
@@ -156,6 +158,10 @@ def check_countdown(expression: str | None, numbers: list[int], target: int) -> 
 
 
 def _sample(task: str, rng: random.Random, difficulty: int) -> dict | None:
+    if task == "bigarith":
+        from r1lit.tasks import bigarith  # it imports arithmetic_steps from here
+
+        return bigarith.sample(rng, difficulty)
     if task == "arithmetic":
         tokens = _sample_arithmetic(rng, difficulty)
         if tokens is None:
@@ -184,7 +190,7 @@ def make_problems(
         n: number of problems.
         seed: same (split, n, seed, difficulty, task) -> the same list.
         difficulty: number of operations (>= 1).
-        task: "arithmetic" or "countdown".
+        task: "arithmetic", "countdown" or "bigarith".
         unique: no question repeats within the list (raises ValueError when the space is too small).
 
     Returns:
@@ -225,7 +231,7 @@ def solution_trace(record: dict) -> str:
     arithmetic: "7*3=21, so 8+21-5." ... "29-5=24." (each line does one operation and rewrites the rest).
     countdown: "3+5=8." "8*7=56." (the operations of the stored solution, in evaluation order).
     """
-    if record["task"] == "arithmetic":
+    if record["task"] in ("arithmetic", "bigarith"):
         tokens = _tokenize_expression(record["question"].removeprefix("Compute "))
         steps = arithmetic_steps(tokens)
         lines = [f"{op}, so {rest}." for op, _, rest in steps[:-1]] + [f"{steps[-1][0]}."]

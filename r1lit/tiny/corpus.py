@@ -80,8 +80,13 @@ def build_corpus(spec: TinySpec, n: int, seed: int) -> list[tuple[str, str]]:
     """`n` (prompt, response) documents; deterministic in (spec, n, seed).
 
     Style choices per document: template (`p_chat`), step-by-step vs direct (`p_long`), and for
-    step-by-step ones a reflection line (`p_reflect`) after a random step.
+    step-by-step ones a reflection line (`p_reflect`) after a random step. A spec with
+    `corpus="reflect"` gets the reflection world's corpus instead (corpus_reflect.py).
     """
+    if spec.corpus == "reflect":
+        from r1lit.tiny.corpus_reflect import build_corpus as build_reflect_corpus  # it imports this module
+
+        return build_reflect_corpus(spec, n, seed)
     rng = random.Random(f"r1lit-corpus-style:{seed}")
     docs = []
     for rec in _problems(spec, n, seed):
@@ -89,5 +94,7 @@ def build_corpus(spec: TinySpec, n: int, seed: int) -> list[tuple[str, str]]:
         long = rng.random() < spec.p_long
         n_steps = len(solution_trace(rec).splitlines())
         reflect_at = rng.randrange(n_steps) if long and rng.random() < spec.p_reflect else None
-        docs.append((render_prompt(template, rec["question"]), response_text(rec, template, long, reflect_at)))
+        docs.append(
+            (render_prompt(template, rec["question"]), response_text(rec, template, long, reflect_at))
+        )
     return docs

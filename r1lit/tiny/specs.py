@@ -33,6 +33,10 @@ class TinySpec:
     p_reflect: float = 0.2  # share of step-by-step responses with one "Wait, let me check: ..." line
     p_chat: float = 0.4  # share rendered with chat_boxed; the rest use r1_zero
     p_countdown: float = 0.0  # share of countdown problems (the rest are arithmetic)
+    # which corpus: "plain" (corpus.py) or "reflect" (corpus_reflect.py: bigarith, slipped products,
+    # p_reflect = chance of a digit-by-digit re-check after each product of a step-by-step answer)
+    corpus: str = "plain"
+    p_slip: float = 0.0  # reflect corpus: chance that a product is first written wrong
     # pretraining schedule
     steps: int = 1200
     batch_size: int = 32
@@ -44,13 +48,20 @@ class TinySpec:
 
     def hash(self) -> str:
         """Stable 10-hex-digit digest of every field plus BUILD_VERSION."""
-        blob = json.dumps({"build_version": BUILD_VERSION, **dataclasses.asdict(self)}, sort_keys=True)
+        fields = dataclasses.asdict(self)
+        # Fields added after the first builds are hashed only when set, so existing cache folders stay valid.
+        for name, default in _LATER_FIELDS.items():
+            if fields[name] == default:
+                del fields[name]
+        blob = json.dumps({"build_version": BUILD_VERSION, **fields}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
     def replace(self, **changes: object) -> TinySpec:
         """A copy with some fields changed (e.g. a reduced model for tests)."""
         return dataclasses.replace(self, **changes)
 
+
+_LATER_FIELDS = {"corpus": "plain", "p_slip": 0.0}
 
 SPECS: dict[str, TinySpec] = {
     # the default policy for every r1lit command
@@ -62,6 +73,18 @@ SPECS: dict[str, TinySpec] = {
     # answers are right ~18% of the time, its step-by-step ones ~47%: the gap GRPO has to find.
     # (More direct-answer data, e.g. p_long=0.3 for 1400 steps, teaches direct answers to ~43%.)
     "r1lit-tiny-zero": TinySpec(difficulty_weights=(1.0, 2.0), p_long=0.5, p_chat=0.0, steps=1000),
+    # the R1-Zero base model of the reflection world (experiment=r1_zero_reflect; corpus_reflect.py):
+    # bigarith problems, difficulty 1-4, half direct answers, products slipped 30% of the time and
+    # re-checked digit by digit after 6% of products. Measured per style: see r1lit.tiny.style_stats.
+    "r1lit-tiny-reflect": TinySpec(
+        difficulty_weights=(1.0, 2.0, 2.0, 1.0),
+        p_long=0.5,
+        p_reflect=0.06,
+        p_chat=0.0,
+        corpus="reflect",
+        p_slip=0.3,
+        steps=1000,
+    ),
     # a reduced, barely trained model that builds in seconds: smoke tests and config tests only
     "r1lit-tiny-test": TinySpec(
         hidden_size=32,

@@ -17,7 +17,7 @@ from r1lit.tasks.synthetic import (
 KEYS = {"id", "question", "answer", "task", "difficulty"}
 
 
-@pytest.mark.parametrize("task", ["arithmetic", "countdown"])
+@pytest.mark.parametrize("task", ["arithmetic", "countdown", "bigarith"])
 def test_deterministic_and_seed_dependent(task: str) -> None:
     a = make_problems("train", 50, seed=1, difficulty=3, task=task)
     assert a == make_problems("train", 50, seed=1, difficulty=3, task=task)
@@ -27,7 +27,7 @@ def test_deterministic_and_seed_dependent(task: str) -> None:
     assert len({r["question"] for r in a}) == len(a) == len({r["id"] for r in a})
 
 
-@pytest.mark.parametrize("task", ["arithmetic", "countdown"])
+@pytest.mark.parametrize("task", ["arithmetic", "countdown", "bigarith"])
 @pytest.mark.parametrize("difficulty", [2, 3, 4])
 def test_train_and_heldout_never_share_a_question(task: str, difficulty: int) -> None:
     train = {r["question"] for s in range(3) for r in make_problems("train", 300, s, difficulty, task)}
@@ -40,7 +40,9 @@ def test_train_and_heldout_never_share_a_question(task: str, difficulty: int) ->
 def _eval_expression(expr: str) -> int:
     """Independent reference: Python's own precedence rules on a checked literal-only AST."""
     tree = ast.parse(expr, mode="eval")
-    assert all(isinstance(n, ast.Expression | ast.BinOp | ast.Constant | ast.operator) for n in ast.walk(tree))
+    assert all(
+        isinstance(n, ast.Expression | ast.BinOp | ast.Constant | ast.operator) for n in ast.walk(tree)
+    )
     return eval(compile(tree, "<expr>", "eval"))  # noqa: S307 - literals and + - * only, checked above
 
 
@@ -113,3 +115,43 @@ def test_bad_arguments_are_rejected() -> None:
         make_problems("train", 1, 0, 0)
     with pytest.raises(ValueError, match="could only find"):
         make_problems("heldout", 500, 0, 1)  # only a few dozen one-operation questions are held out
+
+
+@pytest.mark.parametrize("difficulty", [1, 2, 3, 4])
+def test_bigarith_follows_its_rules_and_is_solved_right(difficulty: int) -> None:
+    from r1lit.tasks import check
+    from r1lit.tasks.synthetic import _tokenize_expression
+
+    for rec in make_problems("train", 100, seed=0, difficulty=difficulty, task="bigarith"):
+        expr = rec["question"].removeprefix("Compute ")
+        tokens = _tokenize_expression(expr)
+        ops = tokens[1::2]
+        assert len(ops) == difficulty and "*" in ops and "**" not in "".join(ops)
+        for i, op in enumerate(ops):  # a product: two-digit times one digit; +/-: two digits
+            left, right = tokens[2 * i], tokens[2 * i + 2]
+            assert len(right) == (1 if op == "*" else 2)
+            if op == "*":
+                assert len(left) == 2 and (i == 0 or ops[i - 1] != "*")
+        assert int(rec["answer"]) == _eval_expression(expr)
+        lines = solution_trace(rec).splitlines()
+        assert len(lines) == difficulty
+        for line in lines:
+            lhs, rhs = line.rstrip(".").partition(", so ")[0].split("=")
+            assert 0 <= int(rhs) <= 199 and _eval_expression(lhs) == int(rhs)
+        # graded by the one check registry, as an integer
+        assert check(rec, f"<answer> {rec['answer']} </answer>").correct
+        assert not check(rec, f"<answer> {int(rec['answer']) + 1} </answer>").correct
+
+
+def test_bigarith_recheck_finds_corrections_only_when_it_recomputes() -> None:
+    from r1lit.tasks.bigarith import find_corrections, recheck_text
+
+    assert recheck_text(23, 4) == "Wait, let me check: 20*4=80, 3*4=12, 80+12=92. So 23*4=92"
+    fixed = find_corrections(f"23*4=82. {recheck_text(23, 4)}, so 92+17.")
+    assert fixed == [{"product": "23*4", "first": 82, "final": 92, "valid": True, "corrected": True}]
+    confirmed = find_corrections(f"23*4=92. {recheck_text(23, 4)}, so 92+17.")
+    assert confirmed[0]["valid"] and not confirmed[0]["corrected"]
+    # a re-check whose own arithmetic is wrong, or that ends on another value, corrects nothing
+    forged = "23*4=82. Wait, let me check: 20*4=80, 3*4=12, 80+12=82. So 23*4=82"
+    assert find_corrections(forged)[0]["valid"] is False
+    assert find_corrections("23*4=82. Wait, let me check: 23*4=92.") == []

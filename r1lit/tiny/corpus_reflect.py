@@ -1,0 +1,123 @@
+"""Pretraining corpus of the reflection world (spec `r1lit-tiny-reflect`): thinking longer and re-checking pay off.
+
+The old tiny world (corpus.py) only ever re-checks a step that is already right, so a reflection
+never changes an outcome and RL has no reason to keep it. Here the corpus is written by a fallible
+solver of `bigarith` problems ("Compute 23*4+17-35*2", r1_zero template, difficulty weights of the
+spec), in three styles:
+
+    direct:      " <think> The answer is 39. </think> <answer> 39 </answer><|im_end|>"
+    long:        " <think> 23*4=92, so 92+17-35*2. 35*2=70, so 92+17-70. 92+17=109, so 109-70. 109-70=39. </think> ..."
+    reflective:  " <think> 23*4=82. Wait, let me check: 20*4=80, 3*4=12, 80+12=92. So 23*4=92, so 92+17-35*2. ..."
+
+- *direct* (share 1 - `p_long`): the right answer in one line. A one-shot answer to a multi-step
+  problem is beyond a 1M-parameter model, so sampled direct answers are mostly wrong.
+- *long*: the solution one operation at a time. Each product is first written with a slip
+  (probability `p_slip`: off by 1, 2, 10 or 20) and the slip is carried to the end, so the answer
+  is then wrong. Sums and differences are never slipped.
+- *reflective*: after a product, with probability `p_reflect` and whatever its value, the solver
+  re-checks it **another way**, digit by digit (`r1lit.tasks.bigarith.recheck_text`), and goes on
+  with the re-checked (right) value: a slip before a re-check is corrected.
+
+So in the base model short answers are mostly wrong, long ones right when no product slipped, and
+re-checked ones right more often still; the re-check is rare, and nothing rewards it but the
+answers it fixes (a "Wait" with no recomputation changes nothing). `r1lit.tiny.style_stats`
+measures the built model's share and accuracy per style at T=1 on held-out problems; the measured
+numbers are in the spec's comment (r1lit/tiny/specs.py).
+"""
+
+from __future__ import annotations
+
+import random
+
+from r1lit.tasks.bigarith import MAX_VALUE, recheck_text
+from r1lit.tasks.synthetic import _tokenize_expression, make_problems
+from r1lit.tiny.corpus import render_prompt
+from r1lit.tiny.specs import TinySpec
+from r1lit.tiny.tokenizer import EOS_TOKEN
+
+TASK = "bigarith"
+TEMPLATE = "r1_zero"
+SLIPS = (-20, -10, -2, -1, 1, 2, 10, 20)  # how a hurried product goes wrong: a carry or a units digit
+
+
+def _next_op(tokens: list[str]) -> int:
+    """Index of the operator reduced next: the first `*`, else the first operator (left to right)."""
+    ops = tokens[1::2]
+    return 2 * ops.index("*") + 1 if "*" in ops else 1
+
+
+def render_think(question: str, slips: dict[int, int], checks: set[int]) -> tuple[str, int] | None:
+    """The step-by-step think text of a question with the given slips and re-checks, and its final value.
+
+    Args:
+        question: "Compute ...".
+        slips: step index -> error added to that product's first value (products only).
+        checks: step indices of products re-checked digit by digit right after their first value.
+
+    Returns:
+        (text, final value), or None when a slip would push a later value outside [0, MAX_VALUE].
+    """
+    tokens = _tokenize_expression(question.removeprefix("Compute "))
+    parts = []
+    step = 0
+    while len(tokens) > 1:
+        i = _next_op(tokens)
+        a, op, b = int(tokens[i - 1]), tokens[i], int(tokens[i + 1])
+        value = a * b if op == "*" else a + b if op == "+" else a - b
+        written = value + slips.get(step, 0) if op == "*" else value
+        text = f"{a}{op}{b}={written}"
+        if op == "*" and step in checks:
+            text += ". " + recheck_text(a, b)  # goes on with the re-checked value
+        else:
+            value = written
+        if not 0 <= value <= MAX_VALUE:
+            return None
+        tokens[i - 1 : i + 2] = [str(value)]
+        parts.append(f"{text}, so {''.join(tokens)}." if len(tokens) > 1 else f"{text}.")
+        step += 1
+    return " ".join(parts), int(tokens[0])
+
+
+def _product_steps(question: str) -> list[int]:
+    """Indices of the product steps (products are reduced first, so 0 .. n_products - 1)."""
+    return list(range(question.count("*")))
+
+
+def sample_response(record: dict, spec: TinySpec, rng: random.Random) -> tuple[str, dict]:
+    """One response to `record` in a style drawn from the spec, and what was drawn.
+
+    Returns:
+        (response text ending with EOS, `{"style", "slips", "checks", "answer"}`); `answer` is the
+        value the response ends with (wrong when an unchecked product slipped).
+    """
+    if rng.random() >= spec.p_long:
+        answer = int(record["answer"])
+        think, meta = f"The answer is {answer}.", {"style": "direct", "slips": {}, "checks": set()}
+    else:
+        products = _product_steps(record["question"])
+        slips = {s: rng.choice(SLIPS) for s in products if rng.random() < spec.p_slip}
+        checks = {s for s in products if rng.random() < spec.p_reflect}
+        rendered = render_think(record["question"], slips, checks)
+        if rendered is None:  # a slip that would leave the task's range: write that product right
+            slips = {}
+            rendered = render_think(record["question"], slips, checks)
+            assert rendered is not None  # the true solution stays in range by construction
+        think, answer = rendered
+        meta = {"style": "reflective" if checks else "long", "slips": slips, "checks": checks}
+    response = f" <think> {think} </think> <answer> {answer} </answer>{EOS_TOKEN}"
+    return response, {**meta, "answer": answer}
+
+
+def build_corpus(spec: TinySpec, n: int, seed: int) -> list[tuple[str, str]]:
+    """`n` (prompt, response) documents of train-split `bigarith` problems; deterministic in (spec, n, seed)."""
+    rng = random.Random(f"r1lit-corpus-reflect:{seed}")
+    weights = spec.difficulty_weights
+    counts: dict[int, int] = {}
+    for _ in range(n):
+        d = rng.choices(range(1, len(weights) + 1), weights=weights)[0]
+        counts[d] = counts.get(d, 0) + 1
+    records = [
+        r for d, k in sorted(counts.items()) for r in make_problems("train", k, seed, d, TASK, unique=False)
+    ]
+    rng.shuffle(records)
+    return [(render_prompt(TEMPLATE, r["question"]), sample_response(r, spec, rng)[0]) for r in records]
