@@ -1,0 +1,86 @@
+"""stage=reward_model end to end on the reduced tiny model, then its export as the RL reward of a mixed
+reasoning + general GRPO step (the "RL for all scenarios" stage in miniature)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from r1lit.cli.train import run
+from r1lit.data.preference_datamodule import pair_texts
+from r1lit.models import load_tokenizer
+from r1lit.rewards.reward_model import load_reward_model, reward_model_reward
+from r1lit.tasks.general import make_preference_pairs
+
+CONF = Path(__file__).resolve().parents[2] / "conf"
+
+
+def compose_stage(run_dir: Path, model_dir: Path, overrides: list[str]) -> DictConfig:
+    base = [f"paths.run_dir={run_dir}", f"model.name_or_path={model_dir}", "logger=csv",
+            "trainer.enable_progress_bar=false"]  # fmt: skip
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        return compose("train", overrides=[*base, *overrides])
+
+
+def logged(run_dir: Path) -> dict[str, str]:
+    """The last non-empty value of every logged metric."""
+    out: dict[str, str] = {}
+    with (run_dir / "csv" / "metrics.csv").open() as f:
+        for row in csv.DictReader(f):
+            out.update({k: v for k, v in row.items() if v})
+    return out
+
+
+@pytest.fixture(scope="module")
+def trained_rm(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run_dir = tmp_path_factory.mktemp("rm_stage")
+    run(compose_stage(run_dir, tiny_model_dir, [
+        "stage=reward_model", "data=preferences", "data.train.n=24", "data.heldout.n=12",
+        "trainer.max_steps=2", "trainer.val_check_interval=2", "stage.datamodule.batch_size=4",
+        "stage.module.warmup_steps=0",
+    ]))  # fmt: skip
+    return run_dir
+
+
+def test_reward_model_stage_trains_validates_and_exports(trained_rm: Path) -> None:
+    metrics = logged(trained_rm)
+    assert {"train/loss", "train/pair_acc", "val/loss", "val/pair_acc"} <= set(metrics)
+    assert {"val/pair_acc/summary", "val/pair_acc/full"} <= set(metrics)  # one per view of a pair
+    assert 0.0 <= float(metrics["val/pair_acc"]) <= 1.0
+    model, _ = load_reward_model(str(trained_rm / "hf" / "final"))
+    assert type(model).__name__ == "Qwen2ForSequenceClassification" and model.config.num_labels == 1
+
+
+@pytest.mark.parametrize("view", ["summary", "full"])
+def test_the_reward_scores_the_text_the_stage_trained_on(trained_rm: Path, view: str) -> None:
+    """The reward's input for a completion is byte for byte the stage's training text for that view."""
+    path = str(trained_rm / "hf" / "final")
+    pair = make_preference_pairs("heldout", 1, seed=3, p_unsafe=0.0)[0]
+    tokenizer = load_tokenizer(path)
+    item = pair_texts([pair], [view], tokenizer, "r1_zero")[0]
+    prompt = item["chosen"][: item["chosen"].index("Assistant:") + len("Assistant:")]
+    model, rm_tok = load_reward_model(path)
+    direct = model(**rm_tok([item["chosen"], item["rejected"]], return_tensors="pt", padding=True)).logits
+    scores = reward_model_reward([pair["chosen"], pair["rejected"]], name_or_path=path, response=view,
+                                 prompts=[prompt] * 2)  # fmt: skip
+    assert scores == pytest.approx(direct[:, 0].tolist(), abs=1e-5)
+
+
+def test_mixed_grpo_step_scores_each_prompt_by_its_own_rewards(trained_rm: Path, tiny_model_dir: Path,
+                                                               tmp_path: Path) -> None:  # fmt: skip
+    rm = str(trained_rm / "hf" / "final")
+    run(compose_stage(tmp_path, tiny_model_dir, [
+        "stage=grpo", "data=mixed", "data.train.sources.0.n=4", "data.train.sources.1.n=4", "data.heldout=null",
+        "reward=[accuracy,format,rm_helpful,rm_harmless]", f"reward.rm_helpful.fn.name_or_path={rm}",
+        f"reward.rm_harmless.fn.name_or_path={rm}", "trainer.max_steps=1", "stage.datamodule.batch_size=8",
+        "stage.module.sampling.n=2", "stage.module.sampling.max_new_tokens=8",
+    ]))  # fmt: skip
+    metrics = logged(tmp_path)
+    # every sample is either a reasoning one (accuracy applies) or a general one (both RM terms apply)
+    for term in ("accuracy", "rm_helpful", "rm_harmless"):
+        assert float(metrics[f"reward/{term}/none_rate"]) == pytest.approx(0.5)
+    assert float(metrics["reward/total/none_rate"]) == 0.0
