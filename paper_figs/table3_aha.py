@@ -1,0 +1,122 @@
+"""Table 3 analogue, the "aha moment": held-out answers where the trained model corrected itself.
+
+The paper's Table 3 shows R1-Zero stopping mid-solution ("Wait, wait. Wait. That's an aha moment I
+can flag here.") and re-evaluating its first approach. Here the examples are found automatically in
+a GRPO run's held-out samples (`<run>/heldout_samples.jsonl`): a sample at a step after 0 that
+wrote a product wrong, re-checked it digit by digit, rewrote it right
+(`r1lit.tasks.bigarith.find_corrections`, `corrected`) and ended with the right answer. Each is
+shown next to the base model's first sample for the same problem (step 0: the evaluation before
+any RL). Latest steps first, one example per problem. Writes `table3_aha.md`.
+
+    python -m paper_figs.table3_aha RUN_DIR [--out DIR] [--max 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from paper_figs.io import Run, read_jsonl
+from r1lit.tasks.bigarith import find_corrections
+
+log = logging.getLogger(__name__)
+STEM = "table3_aha"
+HELDOUT_SAMPLES = "heldout_samples.jsonl"
+
+
+def find_aha(rows: Sequence[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` self-corrections that ended right, latest step first, each problem once.
+
+    Returns:
+        Dicts with `id`, `step`, `answer` (gold), `text` (the trained sample), `correction` (from
+        `find_corrections`), `base_text` and `base_correct` (the step-0 sample, None without one).
+    """
+    base = {r["id"]: r for r in rows if int(r["step"]) == 0}
+    found: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for row in sorted(rows, key=lambda r: -int(r["step"])):
+        if int(row["step"]) == 0 or row["id"] in seen:
+            continue
+        for text, ok in zip(row["texts"], row["correct"], strict=True):
+            fixes = [c for c in find_corrections(text) if c["corrected"]]
+            if ok and fixes:
+                b = base.get(row["id"])
+                found.append({
+                    "id": row["id"], "step": int(row["step"]), "answer": row.get("answer"), "text": text,
+                    "correction": fixes[0], "base_text": b["texts"][0] if b else None,
+                    "base_correct": bool(b["correct"][0]) if b else None,
+                })  # fmt: skip
+                seen.add(row["id"])
+                break
+        if len(found) >= limit:
+            break
+    return found
+
+
+def questions_of(run: Run) -> dict[str, str]:
+    """Held-out problem id -> question, regenerated from the run's data config ({} when it has none)."""
+    from r1lit.tasks.synthetic import make_problems
+
+    spec = {k: run.config_value(f"data.heldout.{k}") for k in ("n", "seed", "difficulty", "task")}
+    if any(v is None for v in spec.values()):
+        return {}
+    problems = make_problems(
+        "heldout", int(spec["n"]), int(spec["seed"]), int(spec["difficulty"]), task=spec["task"]
+    )
+    return {p["id"]: p["question"] for p in problems}
+
+
+def _cell(text: str | None) -> str:
+    return "—" if text is None else "`" + " ".join(text.split()).replace("|", "\\|").replace("`", "'") + "`"
+
+
+def aha_markdown(examples: Sequence[dict[str, Any]], questions: dict[str, str]) -> str:
+    """The examples as a markdown table: step, problem, base model's answer, trained model's answer."""
+    lines = [
+        "# Table 3 analogue: the trained model re-checks a wrong step and corrects it",
+        "",
+        "| step | problem (gold) | base model (step 0) | trained model | correction |",
+        "|---:|---|---|---|---|",
+    ]
+    for ex in examples:
+        fix = ex["correction"]
+        base = "no step-0 sample" if ex["base_text"] is None else ("right" if ex["base_correct"] else "wrong")
+        lines.append(
+            f"| {ex['step']} | {questions.get(ex['id'], ex['id'])} (= {ex['answer']}) | {_cell(ex['base_text'])} ({base})"
+            f" | {_cell(ex['text'])} (right) | {fix['product']}: {fix['first']} -> {fix['final']} |"
+        )
+    if not examples:
+        lines.append("| — | no held-out sample corrected a wrong step and ended right | | | |")
+    return "\n".join(lines) + "\n"
+
+
+def make_table3(root: str | Path, out_dir: str | Path, limit: int = 3) -> list[Path]:
+    """`table3_aha.md` for the run at `root` ([] with a warning when it saved no held-out samples)."""
+    root = Path(root)
+    path = root / HELDOUT_SAMPLES
+    if not path.is_file():
+        log.warning("table3_aha: %s has no %s (GRPO with a held-out set writes it)", root, HELDOUT_SAMPLES)
+        return []
+    examples = find_aha(read_jsonl(path), limit)
+    out = Path(out_dir) / f"{STEM}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(aha_markdown(examples, questions_of(Run.load(root))), encoding="utf-8")
+    return [out]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", help="a GRPO run directory")
+    parser.add_argument("--out", default=None, help="output folder (default: <root>/paper_figs)")
+    parser.add_argument("--max", type=int, default=3, help="most examples shown")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for path in make_table3(args.root, args.out or Path(args.root) / "paper_figs", args.max):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
