@@ -15,6 +15,10 @@ Where it differs from the paper, on purpose:
   policy, so the training forward must compute the same distribution.
 - Log-probs are taken at the sampling temperature (logits / T), as in TRL, so the ratio and KL refer to
   the distribution the samples came from.
+- With `is_correction` (on by default with rollout=vllm) each token's surrogate is weighted by the
+  truncated ratio of the trainer's to the generator's log-prob (`r1lit.algos.importance`): vLLM's
+  kernels sample from a slightly different distribution than the trainer scores. `ratio_level=sequence`
+  is GSPO's sequence-level ratio.
 - `loss_agg`, `reward_scale`, clip-higher (`epsilon_high`), overlong masking (`mask_truncated`),
   dynamic sampling and an entropy bonus are options (DAPO, Dr. GRPO); the paper is
   `loss_agg=grpo reward_scale=group epsilon_high=null mask_truncated=false dynamic_sampling=false`.
@@ -40,7 +44,7 @@ from typing import Any, Literal
 import lightning as L
 import torch
 
-from r1lit.algos import build_loss_mask, grpo_loss, truncated_rows
+from r1lit.algos import IS_CORRECTIONS, build_loss_mask, grpo_loss, importance_weights, truncated_rows
 from r1lit.models import disable_dropout, load_causal_lm, load_tokenizer
 from r1lit.modules import heldout
 from r1lit.modules.grpo_rollout import Rollout, collect_rollout
@@ -54,6 +58,9 @@ log = logging.getLogger(__name__)
 LossAgg = Literal["grpo", "bnpo", "dapo", "token", "dr_grpo"]
 RewardScale = Literal["group", "batch", "none"]
 KLEstimator = Literal["k1", "k2", "k3"]
+RatioLevel = Literal["token", "sequence"]
+# `is_correction=auto`: the correction each rollout backend needs (vLLM samples with other kernels).
+AUTO_IS_CORRECTION = {"vllm": "token_truncate"}
 AnswerKind = Literal["math", "int", "choice"]
 # Aggregations whose micro-batch losses combine as a row-weighted mean (the rest take a global token count).
 _ROW_WEIGHTED = ("grpo", "bnpo", "dr_grpo")
@@ -70,6 +77,10 @@ class GRPOModule(L.LightningModule):
         eval_sampling: held-out SamplingParams; `n` is k for pass@1-over-k and cons@k.
         beta: KL coefficient (0: no reference model is loaded).
         kl_estimator, epsilon_low, epsilon_high, loss_agg, entropy_coef: see r1lit.algos.grpo_loss.
+        ratio_level: "token" (the paper) or "sequence" (GSPO), see r1lit.algos.importance.
+        is_correction: truncated importance sampling of trainer vs generator log-probs, a key of
+            r1lit.algos.IS_CORRECTIONS, or "auto" (AUTO_IS_CORRECTION for the rollout backend, else none).
+        is_cap: the importance weight's upper bound (truncate to it, or mask above it).
         reward_scale: advantage denominator, see r1lit.algos.group_advantages.
         num_iterations: mu, optimizer steps per rollout batch.
         mask_truncated: leave completions that hit max_new_tokens out of the loss (DAPO overlong filtering).
@@ -108,6 +119,9 @@ class GRPOModule(L.LightningModule):
         loss_agg: LossAgg,
         reward_scale: RewardScale,
         entropy_coef: float,
+        ratio_level: RatioLevel,
+        is_correction: str,
+        is_cap: float,
         num_iterations: int,
         mask_truncated: bool,
         dynamic_sampling: bool,
@@ -144,6 +158,8 @@ class GRPOModule(L.LightningModule):
         self.rewards = rewards
         self.sampling, self.eval_sampling = sampling, eval_sampling
         self.reflection = reflection_pattern(list(reflection_phrases))
+        auto = AUTO_IS_CORRECTION.get(rollout["backend"], "none")
+        self.is_correction = auto if is_correction == "auto" else is_correction
         self.policy: torch.nn.Module | None = None
         self.tokenizer = None
         self._generator = None
@@ -170,6 +186,8 @@ class GRPOModule(L.LightningModule):
             problems.append("micro_batch_size must be >= 1 or null")
         if args["logprob_chunk_size"] is not None and args["logprob_chunk_size"] < 1:
             problems.append("logprob_chunk_size must be >= 1 or null")
+        if args["is_correction"] not in (*IS_CORRECTIONS, "auto") or args["is_cap"] <= 0:
+            problems.append(f"is_correction must be auto or one of {sorted(IS_CORRECTIONS)}, is_cap > 0")
         if args["length_buckets"] < 1:
             problems.append(f"length_buckets must be >= 1, got {args['length_buckets']}")
         if args["gradient_checkpointing"] and args["share_prompt_prefix"]:
@@ -292,15 +310,20 @@ class GRPOModule(L.LightningModule):
                         n_buckets=hp.length_buckets,
                         chunk_size=hp.logprob_chunk_size,
                     )  # [n, Lc] each
+                    trainer_old = logps.detach() if old is None else old[i]  # pi_theta_old, trainer side
+                    is_w, is_m = importance_weights(
+                        trainer_old, chunk.sampling_logps, masks[i], self.is_correction, hp.is_cap
+                    )
                     loss, m = grpo_loss(
                         logps, advantages[a * g : b * g], masks[i], epsilon_low=hp.epsilon_low, beta=hp.beta,
                         loss_agg=hp.loss_agg, epsilon_high=hp.epsilon_high,
                         old_logps=None if old is None else old[i], ref_logps=None if ref is None else ref[i],
                         kl_estimator=hp.kl_estimator, entropies=entropy, entropy_coef=hp.entropy_coef,
                         max_completion_length=self.sampling.max_new_tokens, num_tokens=num_tokens,
+                        ratio_level=hp.ratio_level, is_weights=is_w,
                     )  # fmt: skip
                     self.manual_backward(loss * weight)
-                m["loss"] = loss.detach()
+                m.update(is_m, loss=loss.detach())
                 for key, value in m.items():
                     sums[f"train/{key}"] = (
                         sums.get(f"train/{key}", 0.0) + float(value) * (b - a) / packed.n_groups

@@ -112,36 +112,40 @@ class PackedRollout:
     completion_ids: Tensor  # [N, Lc] right-padded
     completion_mask: Tensor  # [N, Lc] 1 on sampled tokens
     group_size: int
+    sampling_logps: Tensor | None = None  # [N, Lc] the generator's log-probs, NaN where it gave none
 
     @property
     def n_groups(self) -> int:
         return self.prompt_ids.shape[0]
 
     def to(self, device: torch.device | str) -> PackedRollout:
+        sampling = None if self.sampling_logps is None else self.sampling_logps.to(device)
         return PackedRollout(
             self.prompt_ids.to(device), self.prompt_mask.to(device),
-            self.completion_ids.to(device), self.completion_mask.to(device), self.group_size,
+            self.completion_ids.to(device), self.completion_mask.to(device), self.group_size, sampling,
         )  # fmt: skip
 
     def groups(self, start: int, stop: int) -> PackedRollout:
         """Groups [start, stop), trimmed to their longest prompt and longest completion."""
         g = self.group_size
         p_ids, p_mask = self.prompt_ids[start:stop], self.prompt_mask[start:stop]  # [b, Lp]
-        c_ids, c_mask = self.completion_ids[start * g : stop * g], self.completion_mask[start * g : stop * g]
+        rows = slice(start * g, stop * g)
+        c_ids, c_mask = self.completion_ids[rows], self.completion_mask[rows]  # [b*G, Lc]
         lp = int(p_mask.sum(1).max())
         lc = max(int(c_mask.sum(1).max()), 1)
-        return PackedRollout(p_ids[:, -lp:], p_mask[:, -lp:], c_ids[:, :lc], c_mask[:, :lc], g)
+        sampling = None if self.sampling_logps is None else self.sampling_logps[rows, :lc]
+        return PackedRollout(p_ids[:, -lp:], p_mask[:, -lp:], c_ids[:, :lc], c_mask[:, :lc], g, sampling)
 
 
 def pack_completions(groups: Sequence[Sequence[Completion]], pad_id: int) -> PackedRollout:
-    """Left-pad each group's prompt ids and right-pad every completion's ids.
+    """Left-pad each group's prompt ids and right-pad every completion's ids (and its sampling log-probs).
 
     Args:
-        groups: B lists of G completions; each carries `prompt_token_ids` and `token_ids`.
+        groups: B lists of G completions; each carries `prompt_token_ids`, `token_ids` and `logprobs`.
         pad_id: padding token id (never attended to).
 
     Returns:
-        A `PackedRollout` on CPU.
+        A `PackedRollout` on CPU; `sampling_logps` is NaN for a completion without one log-prob per token.
     """
     sizes = {len(group) for group in groups}
     if len(sizes) != 1:
@@ -158,10 +162,13 @@ def pack_completions(groups: Sequence[Sequence[Completion]], pad_id: int) -> Pac
         prompt_mask[i, lp - len(ids) :] = 1
     completion_ids = torch.full((len(flat), lc), pad_id, dtype=torch.long)
     completion_mask = torch.zeros((len(flat), lc), dtype=torch.long)
+    sampling = torch.full((len(flat), lc), float("nan"))
     for i, c in enumerate(flat):
         completion_ids[i, : len(c.token_ids)] = torch.tensor(c.token_ids, dtype=torch.long)
         completion_mask[i, : len(c.token_ids)] = 1
-    return PackedRollout(prompt_ids, prompt_mask, completion_ids, completion_mask, sizes.pop())
+        if c.logprobs is not None and len(c.logprobs) == len(c.token_ids):
+            sampling[i, : len(c.token_ids)] = torch.tensor(c.logprobs, dtype=torch.float32)
+    return PackedRollout(prompt_ids, prompt_mask, completion_ids, completion_mask, sizes.pop(), sampling)
 
 
 def micro_batches(n_groups: int, groups_per_micro_batch: int | None) -> Iterator[tuple[int, int]]:
