@@ -1,7 +1,7 @@
 """The one place model-generated code runs: an isolated, resource-limited subprocess per program.
 
 `run(source, stdin, limits)` starts `python -I -S sandbox_launcher.py`, which isolates itself, forks
-the program's process and reports exit status and CPU time on a status fd the program never holds.
+the program's process and reports exit status and CPU time on a status pipe the program never holds.
 stdin/stdout/stderr are files in a root-only run dir (no pipe deadlocks; output is read back with a
 cap); the run dir is deleted afterwards, and run dirs / cgroups of a harness killed with -9 are
 removed by the next harness's first run. `SandboxPool` runs many programs on a thread pool.
@@ -196,6 +196,17 @@ def _read_capped(path: Path, cap: int) -> tuple[str, bool]:
     return data[:cap].decode("utf-8", errors="replace"), len(data) > cap
 
 
+def _read_status(fd: int) -> str:
+    """What the launcher's init wrote to the status pipe (one small write), without blocking."""
+    os.set_blocking(fd, False)
+    try:
+        return os.read(fd, 1 << 16).decode("ascii", errors="replace")
+    except BlockingIOError:
+        return ""
+    finally:
+        os.close(fd)
+
+
 def _parse_status(text: str) -> dict[str, float] | None:
     """The launcher's `key=value` status lines (None when it never wrote them)."""
     pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line)
@@ -298,7 +309,9 @@ def _run_in(
     guard: bool,
 ) -> RunResult:
     _prepare(run_dir, uid, source, stdin, check)
-    status_fd = os.open(run_dir / "status", os.O_WRONLY | os.O_CREAT, 0o600)
+    # a pipe, not a file in the run dir: a program of the harness's own uid (no root, no namespaces)
+    # could otherwise write a forged status next to its workdir
+    status_r, status_fd = os.pipe()
     program = {"call": call, "check": check is not None, "preamble": preamble, "guard": guard}
     cfg = _launch_config(limits, uid, run_dir, status_fd, cgroup, **program)
     _write_private(run_dir / "config", marshal.dumps(cfg))
@@ -321,6 +334,7 @@ def _run_in(
                 start_new_session=True,
             )
     except OSError as err:
+        os.close(status_r)
         raise SandboxError(f"could not start the sandbox launcher: {err}") from err
     finally:
         os.close(status_fd)
@@ -331,7 +345,7 @@ def _run_in(
             os.killpg(proc.pid, signal.SIGKILL)  # the launcher's session: whatever is left of it
         proc.wait()
     wall = time.monotonic() - start
-    report = _parse_status((run_dir / "status").read_text())
+    report = _parse_status(_read_status(status_r))
     if uid is not None and (timed_out or not (report and report.get("pidns"))):
         kill_uid(uid)  # no pid namespace ended them all: sweep daemons that left the process group
     peak = None

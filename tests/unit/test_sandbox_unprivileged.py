@@ -2,7 +2,8 @@
 
 Runs the harness as uid 65534 with the system Python (the venv may lie under /root, unreadable to
 that uid) and stubs the `r1lit` packages so only the sandbox's own stdlib-only modules load. Checks
-the verdict, the file tree and the nested-namespace refusal hold there too. Skips where the test
+the verdict, the file tree and the nested-namespace refusal hold there too, and that without any
+namespace a program of the harness's own uid cannot forge the launcher's status. Skips where the test
 cannot switch users or the kernel refuses unprivileged user namespaces.
 """
 
@@ -34,6 +35,9 @@ out["honest"] = run("def f(x):\\n    return x + 1\\n", call="f", check=check, li
 out["exit0"] = run("import os\\ndef f(x):\\n    return 0\\nos._exit(0)\\n", call="f", check=check, limits=L).status
 out["userns"] = run("import ctypes\\nprint(ctypes.CDLL(None).unshare(0x10000000))", limits=L).stdout
 out["tree"] = run("import os\\nprint(os.path.exists({str(GRADING)!r}))", limits=L).stdout
+forge = "import os\\nif os.path.exists('../status'):\\n    os.unlink('../status')\\nopen('../status', 'w').write('started=1 exit=0 wall_s=0 cpu_s=0 verdict=1'.replace(' ', chr(10)))\\nos._exit(0)\\n"
+bare = Limits(timeout_s=3.0, namespaces=False)  # no namespaces: the program runs as our own uid
+out["forged_status"] = run(forge + "def f(x):\\n    return 0\\n", call="f", check=check, limits=bare).status
 print(json.dumps(out))
 """
 
@@ -60,3 +64,4 @@ def test_unprivileged_harness():
     assert out["probe"]["root"] is False
     assert (out["honest"], out["exit0"]) == ("ok", "wrong_answer")
     assert (out["userns"], out["tree"]) == ("-1\n", "False\n")
+    assert out["forged_status"] == "wrong_answer"  # a status file beside its workdir was once trusted
