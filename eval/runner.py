@@ -26,7 +26,7 @@ from typing import Any
 
 from r1lit_eval.benchmarks.base import Benchmark, Problem, SampleGrade
 from r1lit_eval.cache import GenerationCache, prompt_key
-from r1lit_eval.metrics import summarize
+from r1lit_eval.metrics import check_sandbox_health, summarize
 
 from r1lit.rollout.base import Generator, Prompt, SamplingParams
 from r1lit.rollout.fields import check_types, require
@@ -300,6 +300,7 @@ def run_benchmark(
     out = Path(out_dir) / "samples"
     write_jsonl(out / f"{name}{suffix}.jsonl", rows)
     write_jsonl(out / f"{name}{suffix}.problems.jsonl", problem_rows(problems))
+    check_sandbox_health(rows, name)  # after the samples are on disk: a broken sandbox fails, never scores 0 %
     summary = summarize(rows, opts.k, n_boot=opts.bootstrap_samples, seed=opts.seed)
     summary.update(
         n_generated=generated, n_cached=cached_before, generation_seconds=round(gen_seconds, 3),
