@@ -4,6 +4,8 @@ reasoning + general GRPO step (the "RL for all scenarios" stage in miniature).""
 from __future__ import annotations
 
 import csv
+import json
+import math
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from r1lit.cli.train import run
 from r1lit.data.preference_datamodule import pair_texts
 from r1lit.models import load_tokenizer
 from r1lit.rewards.reward_model import load_reward_model, reward_model_reward
-from r1lit.tasks.general import make_preference_pairs
+from r1lit.tasks.general import make_general_prompts, make_preference_pairs
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 
@@ -84,3 +86,20 @@ def test_mixed_grpo_step_scores_each_prompt_by_its_own_rewards(trained_rm: Path,
     for term in ("accuracy", "rm_helpful", "rm_harmless"):
         assert float(metrics[f"reward/{term}/none_rate"]) == pytest.approx(0.5)
     assert float(metrics["reward/total/none_rate"]) == 0.0
+
+
+def test_general_eval_reports_pass1_and_rm_scores(
+    trained_rm: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    from r1lit.stages.general_eval import main
+
+    out = tmp_path / "rows.json"
+    rows = main(["--rm", str(trained_rm / "hf" / "final"), "--model", f"tiny={tiny_model_dir}", "--n-general", "6",
+                 "--n-reasoning", "2", "--k", "2", "--max-new-tokens", "8", "--out", str(out)])  # fmt: skip
+    row = rows[0]
+    assert row["model"] == "tiny" and row["k"] == 2 and row["n_prompts"] == 6 and 0.0 <= row["pass@1"] <= 1.0
+    categories = {r["category"] for r in make_general_prompts("heldout", 6, seed=1234, p_unsafe=0.3)}
+    for name in ("rm_helpful", "rm_harmless"):
+        assert math.isfinite(row[name])
+        assert {f"{c}/{name}" for c in categories} <= set(row)  # one mean per prompt category
+    assert json.loads(out.read_text()) == rows

@@ -1,0 +1,129 @@
+"""Reward-model score of a checkpoint on held-out general prompts (the "RL for all scenarios" measurement).
+
+Rule rewards measure reasoning (held-out pass@1, r1lit.stages.heldout_eval); general prompts have no
+answer to check, so what the final RL stage does to them is measured the way it is trained: sample k
+completions per held-out general prompt (r1lit.tasks.general) and score them with the same reward
+function and classifier the RL stage uses (`reward_model_reward`), on the summary (helpfulness) and on
+the whole response (harmlessness). Means over all samples, and per prompt category.
+
+    python -m r1lit.stages.general_eval --rm <run>/reward_model/hf/final \
+        --model base=r1lit-tiny-zero --model final=<run>/final_rl/hf/final [--out table.json]
+
+prints a markdown table with held-out reasoning pass@1 beside the two RM scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from r1lit.data.templates import build_prompt
+from r1lit.rewards.reward_model import reward_model_reward
+from r1lit.rollout import SamplingParams
+
+log = logging.getLogger(__name__)
+VIEWS = {"rm_helpful": "summary", "rm_harmless": "full"}
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")
+
+
+def score_general(
+    model_name_or_path: str,
+    rm_name_or_path: str,
+    records: list[dict[str, Any]],
+    template: str,
+    sampling: SamplingParams,
+    batch_size: int = 50,
+    device: str = "cpu",
+    dtype: str = "float32",
+) -> dict[str, float]:
+    """Mean RM scores of `sampling.n` completions per general record (see module docstring).
+
+    Returns:
+        `{rm_helpful, rm_harmless, <category>/rm_helpful, <category>/rm_harmless, n_prompts, k}`.
+    """
+    from r1lit.models import load_causal_lm, load_tokenizer
+    from r1lit.rollout import build_generator
+
+    tokenizer = load_tokenizer(model_name_or_path)
+    generator = build_generator(
+        "hf", load_causal_lm(model_name_or_path, None, dtype, device).eval(), tokenizer
+    )
+    scores: dict[str, list[float]] = {}
+    base_seed = 0 if sampling.seed is None else sampling.seed
+    for i in range(0, len(records), batch_size):
+        chunk = records[i : i + batch_size]
+        params = dataclasses.replace(sampling, seed=base_seed * 7_919 + i // batch_size)
+        groups = generator.generate([build_prompt(template, r["question"]) for r in chunk], params)
+        texts = [c.text for group in groups for c in group]
+        # the prompt text exactly as GRPO hands it to rewards (r1lit.modules.grpo_rollout)
+        prompts = [tokenizer.decode(g[0].prompt_token_ids) for g in groups for _ in range(sampling.n)]
+        categories = [r["category"] for r in chunk for _ in range(sampling.n)]
+        for name, view in VIEWS.items():
+            values = reward_model_reward(texts, name_or_path=rm_name_or_path, response=view, prompts=prompts,
+                                         max_length=256, batch_size=64, device=device)  # fmt: skip
+            for category, value in zip(categories, values, strict=True):
+                scores.setdefault(name, []).append(value)
+                scores.setdefault(f"{category}/{name}", []).append(value)
+    out: dict[str, float] = {key: round(_mean(values), 4) for key, values in sorted(scores.items())}
+    out.update(n_prompts=len(records), k=sampling.n)
+    return out
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rm", required=True, help="reward-model folder (stage=reward_model hf/final)")
+    parser.add_argument("--model", action="append", required=True, help="LABEL=PATH, repeatable")
+    parser.add_argument("--n-general", type=int, default=100, help="held-out general prompts")
+    parser.add_argument("--n-reasoning", type=int, default=100, help="held-out reasoning problems")
+    parser.add_argument("--difficulty", type=int, default=2, help="reasoning difficulty")
+    parser.add_argument("--k", type=int, default=4, help="samples per prompt")
+    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Reasoning pass@1 and RM scores on held-out general prompts for each `--model`; prints a table."""
+    from r1lit.stages.heldout_eval import evaluate_checkpoint
+    from r1lit.tasks.general import make_general_prompts
+    from r1lit.tasks.synthetic import make_problems
+
+    args = _parse_args(argv)
+    sampling = SamplingParams(
+        n=args.k, temperature=0.6, top_p=0.95, max_new_tokens=args.max_new_tokens, seed=args.seed
+    )  # the paper's evaluation protocol
+    general = make_general_prompts("heldout", args.n_general, seed=1234, p_unsafe=0.3)
+    rows = []
+    for spec in args.model:
+        label, _, path = spec.partition("=")
+        with tempfile.TemporaryDirectory() as tmp:
+            reasoning = evaluate_checkpoint(
+                path, lambda: make_problems("heldout", args.n_reasoning, 1234, args.difficulty),
+                "r1_zero", sampling, "int", tmp, label=label,
+            )  # fmt: skip
+        rm = score_general(path, args.rm, general, "r1_zero", sampling)
+        rows.append({"model": label, "path": path, "pass@1": round(reasoning["pass@1"], 4), **rm})
+        log.info("%s: %s", label, rows[-1])
+    if args.out is not None:
+        args.out.write_text(json.dumps(rows, indent=2))
+    keys = ["pass@1", "rm_helpful", "rm_harmless", "helpful/rm_helpful", "unsafe/rm_harmless"]
+    print("| model | " + " | ".join(keys) + " |")  # noqa: T201 (entry point)
+    print("|---" * (len(keys) + 1) + "|")  # noqa: T201
+    for row in rows:
+        print(f"| {row['model']} | " + " | ".join(f"{row[k]:.3f}" for k in keys) + " |")  # noqa: T201
+    return rows
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    main()
