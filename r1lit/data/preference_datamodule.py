@@ -41,6 +41,12 @@ def pair_texts(
     """One `{chosen, rejected, view, kind}` item of classifier input strings per pair and view."""
     items = []
     for pair in pairs:
+        missing = {"question", "chosen", "rejected"} - set(pair)
+        if missing:
+            raise ValueError(
+                f"a preference pair needs question, chosen and rejected; missing {sorted(missing)} "
+                f"(use data=preferences or a source of pairs)"
+            )
         prompt = render(tokenizer, template, pair["question"])
         for view in views:
             items.append(

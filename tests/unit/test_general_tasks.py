@@ -48,3 +48,17 @@ def test_pairs_prefer_the_answer_in_both_views() -> None:
             assert response_view(pair["rejected"], None, "summary") != summary
         else:
             assert DECLINE in summary and DECLINE not in pair["rejected"]
+
+
+def test_stage_texts_are_prompt_plus_the_view_the_reward_reads() -> None:
+    from r1lit.data.preference_datamodule import pair_texts
+    from r1lit.data.templates import build_prompt
+
+    pair = make_preference_pairs("train", 1, seed=0, p_unsafe=0.0)[0]
+    items = pair_texts([pair], ["summary", "full"], tokenizer=None, template="r1_zero")
+    prompt = build_prompt("r1_zero", pair["question"])
+    assert [it["view"] for it in items] == ["summary", "full"]
+    assert items[0]["chosen"] == prompt + response_view(pair["chosen"], prompt, "summary")
+    assert items[1]["rejected"] == prompt + pair["rejected"]
+    with pytest.raises(ValueError, match="data=preferences"):
+        pair_texts([{"question": "Compute 1+1", "answer": "2"}], ["full"], tokenizer=None, template="r1_zero")
