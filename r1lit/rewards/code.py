@@ -12,7 +12,8 @@ JSON string of `code_tests.tests_to_gold` (`{"tests": [...], "func_name": ...}`)
 | k of n tests pass                         | k / n              | first failure's status    |
 | `binary=True`                             | 1 if all pass else 0 |                         |
 | no code block                             | 0.0                | `parse_failure`           |
-| missing / malformed tests                 | None               | `bad_gold`                |
+| missing / malformed tests (a code sample) | None               | `bad_gold`                |
+| not a code sample (mixed-task batches)    | None               | `not_applicable`          |
 | the sandbox itself failed on any test     | None               | `sandbox_error`           |
 
 "First failure's status" is one of `wrong_answer`, `timeout`, `memory`, `runtime_error`,
@@ -35,18 +36,28 @@ from r1lit.grading import extract_answer
 from r1lit.grading.code_tests import parse_tests, run_tests
 from r1lit.grading.sandbox import Limits
 from r1lit.rewards._text import BAD_GOLD, PARSE_FAILURE, bump, column
+from r1lit.tasks.checks import NOT_APPLICABLE
 
 SANDBOX_ERROR = "sandbox_error"
 
 
 def _score_one(
-    completion: str, gold: Any, language: str, limits: Limits, stop_on_first_failure: bool, binary: bool
+    completion: str,
+    gold: Any,
+    task: Any,
+    language: str,
+    limits: Limits,
+    stop_on_first_failure: bool,
+    binary: bool,
 ) -> tuple[float | None, str | None]:
     """(reward, stats key or None) for one completion."""
+    if task and task != "code":
+        return None, NOT_APPLICABLE  # e.g. a math sample in a mixed batch: another reward judges it
     try:
         tests, func_name = parse_tests(gold)
     except (ValueError, TypeError):  # json errors are ValueErrors
-        return None, BAD_GOLD
+        # Without a `task` column, tests are what mark a code sample: no parseable tests, not ours.
+        return None, BAD_GOLD if task == "code" else NOT_APPLICABLE
     program = extract_answer(completion, kind="code", language=language)
     if program is None:
         return 0.0, PARSE_FAILURE
@@ -87,8 +98,9 @@ def code_reward(
         binary: 1.0 only when every test passes (the paper's rule-based reward), else the fraction.
         workers: completions judged concurrently (each test is its own sandboxed process).
         max_sandbox_error_rate: raise when more than this fraction of the batch are sandbox errors.
-        stats: optional Counter for `parse_failure`, `bad_gold`, `sandbox_error` and failure statuses.
-        **columns: `tests` (per-item tests) when given.
+        stats: optional Counter for `parse_failure`, `bad_gold`, `not_applicable`, `sandbox_error` and
+            failure statuses.
+        **columns: `tests` (per-item tests) and `task` (a sample whose task is not "code" gets None) when given.
 
     Returns:
         One float (or None) per completion.
@@ -98,12 +110,13 @@ def code_reward(
     """
     n = len(completions)
     golds = column(columns, "tests", n) if columns.get("tests") is not None else column({"a": answer}, "a", n)
+    tasks = column(columns, "task", n)
     limits = Limits(timeout_s=timeout_s, memory_mb=memory_mb, expose_site_packages=site_packages)
 
-    def score(item: tuple[str, Any]) -> tuple[float | None, str | None]:
-        return _score_one(item[0], item[1], language, limits, stop_on_first_failure, binary)
+    def score(item: tuple[str, Any, Any]) -> tuple[float | None, str | None]:
+        return _score_one(*item, language, limits, stop_on_first_failure, binary)
 
-    items = list(zip(completions, golds, strict=True))
+    items = list(zip(completions, golds, tasks, strict=True))
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="r1lit-code-reward") as pool:
             results = list(pool.map(score, items))

@@ -30,11 +30,27 @@ def test_fraction_of_tests_passed_and_stats() -> None:
     ]
     stats: Counter = Counter()
     tests = [ADD_TESTS, ADD_TESTS, ADD_TESTS, None]
-    rewards = code_reward(completions, answer=[""] * 4, tests=tests, stats=stats, timeout_s=5.0, workers=2)
+    task = ["code"] * 4
+    rewards = code_reward(completions, answer=[""] * 4, tests=tests, task=task, stats=stats, workers=2)
     assert rewards == [1.0, 0.5, 0.0, None]
     assert stats == Counter({"wrong_answer": 1, "parse_failure": 1, "bad_gold": 1})
     binary = code_reward(completions[:2], tests=tests[:2], binary=True)
     assert binary == [1.0, 0.0]
+
+
+def test_not_a_code_sample_is_not_applicable_not_bad_gold() -> None:
+    """Mixed-task batches: a math sample is another reward's business, whatever its `answer` holds."""
+    stats: Counter = Counter()
+    completions = [_fenced("a, b = map(int, input().split())\nprint(a + b)"), "\\boxed{42}", "\\boxed{42}"]
+    rewards = code_reward(
+        completions,
+        answer=["", "42", "42"],
+        tests=[ADD_TESTS, None, None],
+        task=["code", "math", None],
+        stats=stats,
+    )
+    assert rewards == [1.0, None, None]
+    assert stats == Counter({"not_applicable": 2})
 
 
 def test_gold_from_answer_column_functional_and_timeout() -> None:
