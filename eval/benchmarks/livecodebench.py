@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from r1lit_eval.benchmarks.base import Problem, SampleGrade
-from r1lit_eval.benchmarks.registry import file_sha256, read_local_records
+from r1lit_eval.benchmarks.registry import file_sha256, missing_field, read_local_records
 
 from r1lit.grading.code_tests import TestCase, parse_tests, run_tests, tests_to_gold
 from r1lit.grading.sandbox import Limits
@@ -38,6 +38,7 @@ RELEASE_FILES = {
     f"release_v{n}": [f"test{'' if i == 1 else i}.jsonl" for i in range(1, n + 1)] for n in range(1, 7)
 }
 
+REQUIRED_FIELDS = ("question_id", "question_content", "contest_date")  # tests may be empty, these may not
 SYSTEM_MESSAGE = (
     "You are an expert Python programmer. You will be given a question (problem specification) and will "
     "generate a correct Python program that matches the specification and passes all tests. You will NOT "
@@ -148,7 +149,10 @@ class LiveCodeBench:
     def load(self) -> list[Problem]:
         """The problems whose contest date lies in [start_date, end_date], in file order."""
         problems = []
-        for row in self._rows():
+        for i, row in enumerate(self._rows()):
+            missing = [f for f in REQUIRED_FIELDS if f not in row]
+            if missing:
+                raise missing_field(self.name, self.provenance, i, missing[0], "the LiveCodeBench columns", row)
             date = str(row["contest_date"])[:10]
             if not self.start_date <= date <= self.end_date:
                 continue

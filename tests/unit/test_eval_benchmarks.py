@@ -165,3 +165,14 @@ def test_hub_failure_says_how_to_use_a_local_copy(monkeypatch: pytest.MonkeyPatc
         registry.load_records(
             local_path=None, hub_id="org/set", hub_config=None, revision="abc", split="test"
         )
+
+
+def test_code_benchmark_rows_missing_a_field_name_file_row_and_field(tmp_path: Path) -> None:
+    """LiveCodeBench and HumanEval files fail at load, naming the file, the record and the field."""
+    row = {"question_id": "q1", "question_content": "Print 1.", "contest_date": "2024-09-01T00:00:00"}
+    path = write_jsonl(tmp_path / "lcb.jsonl", [row, {k: v for k, v in row.items() if k != "contest_date"}])
+    with pytest.raises(ValueError, match=r"lcb\.jsonl record 2 has no field 'contest_date'"):
+        build("livecodebench", path).load()
+    humaneval = write_jsonl(tmp_path / "he.jsonl", [{"task_id": "HumanEval/0", "prompt": "def f():\n", "test": ""}])
+    with pytest.raises(ValueError, match=r"he\.jsonl record 1 has no field 'entry_point'"):
+        build("humaneval", humaneval).load()
