@@ -11,7 +11,8 @@ not redo the evaluation that followed the checkpoint. So the cut is by position 
   resume from the checkpoint keeps. Lightning writes the checkpointed batch's `self.log` row after the
   checkpoint, and does not redo the evaluation after it on resume, so both must be kept;
 - on resume, each file is cut back to the sizes recorded for the checkpoint's step (the sidecar's if
-  it has them, else the checkpoint's own), and TensorBoard event files written after it are removed.
+  it has them, else the checkpoint's own), and TensorBoard event files written after it are removed;
+  a fresh start (no checkpoint) in a used run dir empties them, as Lightning's CSV logger did.
 
 Files: `jsonl` (append-only JSONL logs: sampled completions, held-out results), each CSV logger's
 `metrics.csv` (cut by rows: a new column rewrites its header) and each TensorBoard logger's event
@@ -70,19 +71,26 @@ def _event_files(trainer: L.Trainer) -> list[Path]:
     ]
 
 
+def _csv_files(trainer: L.Trainer) -> list[Path]:
+    return [Path(lg.log_dir) / "metrics.csv" for lg in trainer.loggers if isinstance(lg, CSVLogger)]
+
+
 class ResumableLogs(L.Callback):
     """Record log sizes with each checkpoint and cut the logs back to them on resume.
 
     Args:
         root: the run dir; sizes are stored relative to it (a moved run dir still resumes).
         jsonl: append-only JSONL logs, relative to `root` (missing ones count as empty).
-        sidecar: JSON file of the sizes measured at the start of the step after each checkpoint.
+        sidecar: JSON file of the sizes measured after each checkpoint (see the module docstring).
     """
 
     def __init__(self, root: str, jsonl: list[str], sidecar: str) -> None:
         self.root, self.jsonl, self.sidecar = Path(root), list(jsonl), Path(sidecar)
         self._saved_step: int | None = None
-        self._earlier_events: set[Path] = set()
+        self._resumed = False
+        # Event files here now were written by earlier attempts. Taken before the trainer exists:
+        # Lightning creates this run's writer (and its file) before any callback hook runs.
+        self._earlier_events = {p.resolve() for p in self.root.glob("**/events.out.tfevents.*")}
 
     def _rel(self, path: Path) -> str:
         return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
@@ -91,10 +99,8 @@ class ResumableLogs(L.Callback):
         for logger in trainer.loggers:
             logger.save()
         sizes: Sizes = {name: ["bytes", self._size(self.root / name)] for name in self.jsonl}
-        for logger in trainer.loggers:
-            if isinstance(logger, CSVLogger):
-                path = Path(logger.log_dir) / "metrics.csv"
-                sizes[self._rel(path)] = ["rows", count_rows(path)]
+        for path in _csv_files(trainer):
+            sizes[self._rel(path)] = ["rows", count_rows(path)]
         for path in _event_files(trainer):
             sizes[self._rel(path)] = ["bytes", path.stat().st_size]
         return sizes
@@ -104,11 +110,14 @@ class ResumableLogs(L.Callback):
         return path.stat().st_size if path.is_file() else 0
 
     # -- recording --------------------------------------------------------------------------------
-    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        # Event files already here were written by earlier attempts; this run's own comes later (its
-        # name also carries this pid, which is checked too: deleting an open event file loses its events).
-        mine = f".{os.getpid()}."
-        self._earlier_events = {p.resolve() for p in _event_files(trainer) if mine not in p.name}
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # A fresh start in a used run dir (resume=null, or a crash before the first checkpoint) replaces
+        # the old logs, as it does the checkpoints; appending would log steps twice. (Runs after any
+        # checkpoint is loaded, and before the module's own on_train_start logs step 0.)
+        if not self._resumed and trainer.is_global_zero:
+            empty: Sizes = {name: ["bytes", 0] for name in self.jsonl}
+            empty |= {self._rel(path): ["rows", 0] for path in _csv_files(trainer)}
+            self._cut_back(trainer, empty, "a fresh start")
 
     def on_save_checkpoint(
         self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]
@@ -156,19 +165,25 @@ class ResumableLogs(L.Callback):
     def on_load_checkpoint(
         self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]
     ) -> None:
+        self._resumed = True
         record = checkpoint.get(CHECKPOINT_KEY)
         if record is None or not trainer.is_global_zero:
             return
         sizes = self._read_sidecar().get(str(record["step"]), record["sizes"])
+        self._cut_back(trainer, sizes, f"resume at step {record['step']}")
+
+    def _cut_back(self, trainer: L.Trainer, sizes: Sizes, why: str) -> None:
+        """Cut every file in `sizes` back to its size; remove earlier event files not in `sizes`."""
         dropped = {}
         for name, (kind, size) in sizes.items():
             path = Path(name) if Path(name).is_absolute() else self.root / name
             if n := cut_file(path, kind, int(size)):
                 dropped[name] = f"{n} {kind}"
         known = {(self.root / name).resolve() for name in sizes}
-        for path in self._earlier_events - known:  # written after the checkpoint by a killed attempt
+        # event files of this run's TensorBoard loggers written after the checkpoint by a killed attempt
+        ours = {p.resolve() for p in _event_files(trainer)}
+        for path in (self._earlier_events & ours) - known:
             path.unlink(missing_ok=True)
             dropped[self._rel(path)] = "removed"
-        log.info(
-            "resume at step %s: dropped what was logged after the checkpoint: %s", record["step"], dropped
-        )
+        if dropped:
+            log.info("%s: dropped what was logged after the checkpoint: %s", why, dropped)
