@@ -101,7 +101,9 @@ def disable_dropout(model: torch.nn.Module) -> int:
 def cache_keyword(model: torch.nn.Module) -> str:
     """`forward`'s KV-cache argument name: transformers 5 renamed `past_key_values` to `cache`
     (the old name warns and is due to be removed in 5.40); older versions and custom models keep it."""
-    forward = getattr(model, "module", model).forward  # DDP and similar wrappers hide the signature
+    model = getattr(model, "module", model)  # DDP and similar wrappers hide the signature
+    get_base = getattr(model, "get_base_model", None)  # so does a peft model (it forwards **kwargs)
+    forward = (get_base() if callable(get_base) else model).forward
     return "cache" if "cache" in inspect.signature(forward).parameters else "past_key_values"
 
 

@@ -15,6 +15,7 @@ import lightning as L
 import torch
 
 from r1lit.algos.kd import kd_loss
+from r1lit.lora import make_trainable
 from r1lit.models import disable_dropout, load_causal_lm, load_tokenizer
 from r1lit.modules.optim import Schedule, adamw_with_schedule
 from r1lit.modules.sft import model_inputs
@@ -35,7 +36,11 @@ def check_same_tokenizer(student: Any, teacher: Any, student_name: str, teacher_
 
 
 class DistillModule(L.LightningModule):
-    """Student `model_name_or_path` learns from frozen teacher `teacher_name_or_path` on SFT batches."""
+    """Student `model_name_or_path` learns from frozen teacher `teacher_name_or_path` on SFT batches.
+
+    The divergence options are those of r1lit.algos.kd; `gradient_checkpointing` and `lora`
+    (r1lit.lora.apply_lora keywords, r = 0: full fine-tuning) apply to the student only.
+    """
 
     def __init__(
         self,
@@ -54,6 +59,8 @@ class DistillModule(L.LightningModule):
         betas: tuple[float, float] | list[float],
         warmup_steps: int,
         lr_schedule: Schedule,
+        gradient_checkpointing: bool,
+        lora: dict[str, Any],
     ) -> None:
         super().__init__()
         if not 0.0 <= alpha <= 1.0:
@@ -79,6 +86,7 @@ class DistillModule(L.LightningModule):
         # The student trains like SFT (dropout as configured; from_pretrained returns eval mode). The
         # teacher is a fixed target: no dropout even if something switches the whole module to train.
         self.policy = load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype).train()
+        self.policy = make_trainable(self.policy, hp.lora, hp.gradient_checkpointing)
         self.teacher = load_causal_lm(hp.teacher_name_or_path, hp.teacher_revision, hp.dtype)
         disable_dropout(self.teacher)
         self.teacher.eval().requires_grad_(False)

@@ -9,6 +9,7 @@ steps on every batch. All the math lives in `r1lit.algos`; this file only orches
 
 Where it differs from the paper, on purpose:
 - beta = 0 loads no reference model (open-r1 / DAPO / Dr. GRPO practice); the paper uses beta > 0.
+  With LoRA (`lora.r > 0`) the reference is the policy with its adapters disabled: no second copy.
 - With mu = 1, pi_theta_old == pi_theta, so old log-probs are the detached current ones (no extra
   forward); with mu > 1 they come from one no-grad forward before the first update.
 - Dropout is disabled in the policy and the reference (as TRL does): samples come from the eval-mode
@@ -45,6 +46,7 @@ import lightning as L
 import torch
 
 from r1lit.algos import IS_CORRECTIONS, build_loss_mask, grpo_loss, importance_weights, truncated_rows
+from r1lit.lora import adapters_disabled, is_lora, make_trainable
 from r1lit.models import disable_dropout, load_causal_lm, load_tokenizer
 from r1lit.modules import heldout
 from r1lit.modules.grpo_rollout import Rollout, collect_rollout
@@ -92,6 +94,7 @@ class GRPOModule(L.LightningModule):
         share_prompt_prefix: run each prompt once per group in the training forward (see rollout_batch.py).
         length_buckets: with share_prompt_prefix, score completions in this many batches of similar length.
         gradient_checkpointing: HF gradient checkpointing (needs share_prompt_prefix=false).
+        lora: LoRA adapters (r1lit.lora.apply_lora keywords; r = 0: full fine-tuning).
         logprob_chunk_size: LM-head positions scored at once, never building [N, L, V] logits (null: full
             logits; see rollout_batch.py).
         log_entropy: compute per-token entropies for logging.
@@ -136,6 +139,7 @@ class GRPOModule(L.LightningModule):
         share_prompt_prefix: bool,
         length_buckets: int,
         gradient_checkpointing: bool,
+        lora: dict[str, Any],
         logprob_chunk_size: int | None,
         log_entropy: bool,
         accuracy_term: str | None,
@@ -210,10 +214,9 @@ class GRPOModule(L.LightningModule):
         # (GPT-2's 0.1: KL 3.07 before any update). TRL disables it for RL the same way.
         disable_dropout(self.policy)
         self.policy.train()
-        if hp.gradient_checkpointing:
-            self.policy.gradient_checkpointing_enable()
+        self.policy = make_trainable(self.policy, hp.lora, hp.gradient_checkpointing)
         reference = None
-        if hp.beta != 0.0:
+        if hp.beta != 0.0 and not is_lora(self.policy):  # with LoRA: the base, adapters disabled
             reference = load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype)
             disable_dropout(reference)
             reference.eval().requires_grad_(False)
@@ -289,9 +292,7 @@ class GRPOModule(L.LightningModule):
         ]  # fmt: skip
         advantages = rollout.advantages.to(self.device)  # [N]
         num_tokens = sum(m.sum() for m in masks)
-        ref = (
-            [self._frozen_logprobs(self.reference, c) for c in chunks] if self.reference is not None else None
-        )
+        ref = [self._reference_logprobs(c) for c in chunks] if hp.beta != 0.0 else None
         old = [self._frozen_logprobs(self.policy, c) for c in chunks] if hp.num_iterations > 1 else None
         optimizer, scheduler = self.optimizers(), self.lr_schedulers()
         sums: dict[str, float] = {}
@@ -346,6 +347,13 @@ class GRPOModule(L.LightningModule):
                 chunk_size=self.hparams.logprob_chunk_size,
             )
         return logps.clone()  # a normal tensor: inference tensors cannot enter autograd graphs
+
+    def _reference_logprobs(self, chunk: PackedRollout) -> torch.Tensor:
+        """log pi_ref: the frozen reference model, or with LoRA the policy with adapters disabled.  # [n, Lc]"""
+        if self.reference is not None:
+            return self._frozen_logprobs(self.reference, chunk)
+        with adapters_disabled(self.policy):
+            return self._frozen_logprobs(self.policy, chunk)
 
     def _grad_sync(self, last: bool) -> Any:
         """Under DDP, all-reduce gradients only on the last micro-batch's backward."""

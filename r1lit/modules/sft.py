@@ -12,6 +12,7 @@ from typing import Any
 import lightning as L
 import torch
 
+from r1lit.lora import make_trainable
 from r1lit.models import load_causal_lm, load_tokenizer
 from r1lit.modules.optim import Schedule, adamw_with_schedule
 
@@ -32,6 +33,7 @@ class SFTModule(L.LightningModule):
         learning_rate, weight_decay, betas: AdamW.
         warmup_steps, lr_schedule, min_lr_ratio: the per-step schedule (see r1lit.modules.optim).
         gradient_checkpointing: trade compute for memory on large models.
+        lora: LoRA adapters (r1lit.lora.apply_lora keywords; r = 0 or None: full fine-tuning).
     """
 
     def __init__(
@@ -45,6 +47,7 @@ class SFTModule(L.LightningModule):
         warmup_steps: int,
         lr_schedule: Schedule,
         gradient_checkpointing: bool,
+        lora: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         if learning_rate <= 0:
@@ -62,8 +65,7 @@ class SFTModule(L.LightningModule):
         # from_pretrained returns eval mode and Lightning keeps each module's mode: train explicitly, so
         # dropout acts as the checkpoint configures it and gradient checkpointing (train mode only) runs.
         self.policy.train()
-        if hp.gradient_checkpointing:
-            self.policy.gradient_checkpointing_enable()
+        self.policy = make_trainable(self.policy, hp.lora, hp.gradient_checkpointing)
         self.policy.config.use_cache = False
 
     def forward(self, batch: dict[str, Any]) -> torch.Tensor:
