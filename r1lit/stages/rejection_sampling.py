@@ -36,11 +36,11 @@ from typing import Any
 
 from r1lit.data.sources import Record
 from r1lit.data.templates import build_prompt
-from r1lit.grading import grade
 from r1lit.rollout import Completion, Prompt, SamplingParams
 from r1lit.rollout.context import count_capped, warn_capped_once
 from r1lit.stages.dataset_card import write_card
 from r1lit.stages.filters import TraceFilters, count_reasons, rejection_reasons
+from r1lit.tasks import check
 
 log = logging.getLogger(__name__)
 TRACES, PROGRESS = "traces.jsonl", "progress.jsonl"
@@ -116,7 +116,7 @@ def progress_line(
     max_new_tokens: int,
 ) -> dict[str, Any]:  # fmt: skip
     """What the dataset card aggregates for one prompt (sample accuracy is graded independently of filters)."""
-    correct = sum(grade(c.text, str(record["answer"]), kind=kind).correct for c in group)
+    correct = sum(check(record, c.text, kind=kind).correct for c in group)  # the task's one check
     capped, _ = count_capped(group, max_new_tokens)
     return {
         "id": str(record["id"]), "chunk": chunk, "n_samples": len(group), "n_correct": correct,
@@ -162,8 +162,8 @@ def sample_chunk(
     for record, prompt, group in zip(records, prompts, groups, strict=True):
         reasons = rejection_reasons(
             [c.text for c in group], [len(c.token_ids) for c in group], [c.finish_reason == "length" for c in group],
-            prompt=rendered(tokenizer, prompt), answer=str(record["answer"]), filters=filters,
-            question=record["question"],
+            prompt=rendered(tokenizer, prompt), answer=record.get("answer"), filters=filters,
+            question=record["question"], record=record,
         )  # fmt: skip
         traces += trace_records(record, prompt, group, reasons)
         progress.append(

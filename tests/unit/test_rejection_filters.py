@@ -167,3 +167,26 @@ def test_correctness_is_the_task_check_and_a_missing_gold_is_its_own_reason() ->
     assert rejection_reasons(texts, *args, answer="(3+5)*7", record=countdown, **kw) == [None, "incorrect"]
     no_gold = rejection_reasons(texts, *args, answer=str(None), record={"answer": None}, **kw)
     assert no_gold == ["bad_gold", "bad_gold"]  # the caller's "None" string is not a gold
+
+
+def test_sample_chunk_checks_each_record_by_its_task() -> None:
+    """The stage hands the whole record to the filter: Countdown's bare target is not a solution, and a
+    record without a gold is `bad_gold` (never the string "None" matched by `\\boxed{None}`)."""
+    from r1lit.rollout.base import SamplingParams
+    from r1lit.rollout.fake import ScriptedGenerator
+
+    countdown = {"id": "cd", "question": "Use 3, 4 to make 7.", "answer": "3 + 4", "task": "countdown",
+                 "numbers": [3, 4], "target": 7}  # fmt: skip
+    no_gold = {"id": "ng", "question": "What is it?", "answer": None}
+    filters = dataclasses.replace(FILTERS, max_repetition=None, min_language_consistency=None)
+    for record, script, reason in [
+        (countdown, ["<think> 3+4=7 </think> <answer> 7 </answer>"], "incorrect"),
+        (countdown, ["<think> 3+4=7 </think> <answer> 3 + 4 </answer>"], None),
+        (no_gold, ["<think> hmm </think> <answer> \\boxed{None} </answer>"], "bad_gold"),
+    ]:
+        traces, progress = rejection_sampling.sample_chunk(
+            ScriptedGenerator(script), None, [record], 0, "r1_zero", SamplingParams(n=1, max_new_tokens=64),
+            filters, seed=0,
+        )  # fmt: skip
+        assert progress[0]["counts"] == ({"kept": 1} if reason is None else {reason: 1}), (record["id"], script)
+        assert progress[0]["n_correct"] == (reason is None)
