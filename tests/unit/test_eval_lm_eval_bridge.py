@@ -1,9 +1,12 @@
-"""The lm-eval bridge with a scripted generator: registration, request batching, stop strings, a local task."""
+"""The lm-eval bridge with a scripted generator: registration, request batching, stop strings, context
+truncation, a local task."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -46,8 +49,9 @@ def write_task(folder: Path, rows: list[dict], repeats: int = 1) -> Path:
     return folder
 
 
-def req(context: str, **gen_kwargs) -> SimpleNamespace:
-    return SimpleNamespace(args=(context, gen_kwargs))
+def req(context: str, continuation: str | None = None, **gen_kwargs) -> SimpleNamespace:
+    """A generate_until request (context, gen kwargs), or a loglikelihood one (context, continuation)."""
+    return SimpleNamespace(args=(context, gen_kwargs) if continuation is None else (context, continuation))
 
 
 def test_registered_under_r1lit() -> None:
@@ -84,10 +88,47 @@ def test_generate_until_batches_repeats_and_cuts_stops() -> None:
     assert [params.n for _, params in gen.calls] == [2, 1, 1]
 
 
-def test_loglikelihood_is_refused_clearly() -> None:
-    lm = R1LitLM(generator=ScriptedGenerator(["x"]))
-    with pytest.raises(NotImplementedError, match="generate_until only"):
-        lm.loglikelihood([req("a")])
+class CharTokenizer:
+    """One token per character (its code point); no BOS; EOS is 0."""
+
+    bos_token, bos_token_id, eos_token_id, pad_token_id = None, None, 0, 0
+
+    def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
+        return [ord(c) for c in text]
+
+    def decode(self, ids: list[int]) -> str:
+        return "".join(chr(i) for i in ids)
+
+
+def test_registering_r1lit_keeps_lm_evals_own_models() -> None:
+    # lm-eval loads its own backends only while its registry is empty: registering first used to hide "hf"
+    code = (
+        "import r1lit_eval.lm_eval_bridge\n"
+        "from lm_eval.api.registry import model_registry\n"
+        "print(sorted(k for k in ('hf', 'vllm', 'r1lit') if k in model_registry.keys()))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip() == "['hf', 'r1lit', 'vllm']", proc.stderr[-2000:]
+
+
+def test_long_contexts_keep_their_last_tokens_as_lm_evals_hf_does() -> None:
+    gen = ScriptedGenerator(["ok"])
+    lm = R1LitLM(generator=gen, tokenizer=CharTokenizer(), max_length=10)
+    out = lm.generate_until(
+        [req("abcdefghijkl", max_gen_toks=4), req("abc", max_gen_toks=4)], disable_tqdm=True
+    )
+    assert out == ["ok", "ok"]
+    assert gen.calls[0][0] == ["ghijkl", "abc"]  # 10 - 4 = 6 tokens kept; a short context is untouched
+    with pytest.raises(ValueError, match="max_gen_toks=10 leaves no room"):
+        lm.fit_context("abc", 10)
+
+
+def test_scoring_without_a_model_is_refused_clearly() -> None:
+    lm = R1LitLM(generator=ScriptedGenerator(["x"]), tokenizer=CharTokenizer())
+    with pytest.raises(NotImplementedError, match="need the HF model behind the generator"):
+        lm.loglikelihood([req("a", "b")], disable_tqdm=True)
+    with pytest.raises(NotImplementedError, match="ScriptedGenerator generator only samples"):
+        lm.loglikelihood_rolling([SimpleNamespace(args=("abc",))])
 
 
 def test_a_local_lm_eval_task_runs_through_our_generator(
