@@ -25,6 +25,8 @@ REQUIRED_VALUES = {
     ("data", "traces_jsonl"): ["data.train.path=/tmp/traces.jsonl"],
     ("stage", "distill"): ["stage.module.teacher_name_or_path=r1lit-tiny"],
     ("reward", "reward_model"): ["reward.reward_model.fn.name_or_path=r1lit-tiny"],
+    ("reward", "rm_helpful"): ["reward.rm_helpful.fn.name_or_path=r1lit-tiny"],
+    ("reward", "rm_harmless"): ["reward.rm_harmless.fn.name_or_path=r1lit-tiny"],
 }
 
 
