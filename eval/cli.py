@@ -26,6 +26,15 @@ BACKENDS = ("hf", "vllm", "scripted")
 DTYPES = ("float32", "bfloat16", "float16", "auto")
 
 
+def group_options(group: str) -> str:
+    """The options of config group `group` ("a, b, c"): `--help` lists the groups eval reads, no others."""
+    return ", ".join(sorted(p.stem for p in (Path(CONF_DIR) / group).glob("*.yaml")))
+
+
+# conf/eval.yaml's help template names eval's groups through this resolver (conf/ also holds training's)
+OmegaConf.register_new_resolver("r1lit_eval_options", group_options, replace=True)
+
+
 class EvalConfigError(ValueError):
     """A bad config value, reported with its key and the allowed values."""
 

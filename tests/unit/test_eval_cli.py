@@ -61,6 +61,20 @@ def test_cli_rejects_a_bad_benchmark_fast_without_loading_a_model(tmp_path: Path
     assert time.perf_counter() - start < 60
 
 
+def test_help_lists_only_what_eval_reads() -> None:
+    proc = subprocess.run([sys.executable, "-m", "r1lit_eval.cli", "--help"], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    choices = {line.split()[0]: line for line in lines if line.startswith(("model=", "benchmarks="))}
+    assert "tiny_small" in choices["model=<option>"] and "aime24, aime25" in choices["benchmarks=[<names>]"]
+    for key in ("sampling:", "prompt_overflow:", "force_think:", "report:"):
+        assert any(line.lstrip().startswith(key) for line in lines), key
+    training = ("stage:", "trainer:", "experiment:", "data:", "reward:", "callbacks:", "logger:", "rollout:",
+                "hparams_search:", "paths:")  # fmt: skip
+    assert not [line for line in lines if line.startswith(training)]
+
+
 def test_cli_import_is_light() -> None:
     code = "import sys, r1lit_eval.cli; print(sorted(m for m in ('torch', 'transformers', 'datasets', 'lm_eval') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
