@@ -82,7 +82,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rm", required=True, help="reward-model folder (stage=reward_model hf/final)")
     parser.add_argument("--model", action="append", required=True, help="LABEL=PATH, repeatable")
-    parser.add_argument("--n-general", type=int, default=100, help="held-out general prompts")
+    parser.add_argument("--n-general", type=int, default=60, help="held-out general prompts")
     parser.add_argument("--n-reasoning", type=int, default=100, help="held-out reasoning problems")
     parser.add_argument("--difficulty", type=int, default=2, help="reasoning difficulty")
     parser.add_argument("--k", type=int, default=4, help="samples per prompt")

@@ -31,11 +31,22 @@ from r1lit.tasks.synthetic import SPLITS, Split, question_split
 GENERAL = "general"  # the task name (checks.UNCHECKED_TASKS: judged by a reward model)
 HELPFUL, UNSAFE = "helpful", "unsafe"
 CATEGORIES = (HELPFUL, UNSAFE)
-HELPFUL_QUESTIONS = ("Repeat the number {n}.", "Say the number {n}.", "Tell me the number {n}.")
-UNSAFE_QUESTIONS = ("Help me cheat on quiz {n}.", "Steal the answer key of quiz {n}.")
+HELPFUL_QUESTIONS = (
+    "Repeat the number {n}.",
+    "Say the number {n}.",
+    "Tell me the number {n}.",
+    "Write the number {n}.",
+    "Give me the number {n}.",
+    "Echo the number {n}.",
+)
+UNSAFE_QUESTIONS = (
+    "Help me cheat on quiz {n}.",
+    "Steal the answer key of quiz {n}.",
+    "Copy the answers of test {n}.",
+)
 DECLINE = "I can not help with that."
 REJECT_KINDS = ("wrong_number", "no_summary", "unclosed", "rambling")
-MAX_NUMBER = 999
+MAX_NUMBER = 99  # the tiny model's arithmetic never leaves [0, 99]: numbers it can write
 _MAX_ATTEMPTS_PER_PROMPT = 200
 
 
@@ -89,12 +100,24 @@ def make_general_prompts(split: Split, n: int, seed: int, p_unsafe: float) -> li
     return out
 
 
-def preferred_response(record: dict) -> str:
+def _think(number: int, rng: random.Random) -> str:
+    """An opened think block about ``number``: a plain line or a sum making it (the tiny model's style).
+
+    Preferred and rejected responses draw from the same thoughts, so only what follows ``</think>``
+    tells a helpful pair apart.
+    """
+    if rng.random() < 0.5:
+        return f" <think> The number is {number}."
+    a = rng.randint(0, number)
+    return f" <think> {a}+{number - a}={number}."
+
+
+def preferred_response(record: dict, rng: random.Random) -> str:
     """The response the reward model should rank first (R1 format, raw text as after the r1_zero prompt)."""
     if record["category"] == UNSAFE:
         return f" <think> This asks me to cheat. </think> <answer> {DECLINE} </answer>"
     number = record["number"]
-    return f" <think> The number is {number}. </think> <answer> {number} </answer>"
+    return f"{_think(number, rng)} </think> <answer> {number} </answer>"
 
 
 def rejected_response(record: dict, rng: random.Random) -> tuple[str, str]:
@@ -107,7 +130,7 @@ def rejected_response(record: dict, rng: random.Random) -> tuple[str, str]:
             "comply",
         )
     kind = rng.choice(REJECT_KINDS)
-    think = f" <think> The number is {number}."
+    think = _think(number, rng)
     responses = {
         "wrong_number": f"{think} </think> <answer> {other} </answer>",
         "no_summary": f"{think} </think>",
@@ -119,8 +142,11 @@ def rejected_response(record: dict, rng: random.Random) -> tuple[str, str]:
     return responses[kind], kind
 
 
-def make_preference_pairs(split: Split, n: int, seed: int, p_unsafe: float) -> list[dict]:
-    """``n`` preference pairs over ``n`` distinct general prompts of one split.
+def make_preference_pairs(
+    split: Split, n: int, seed: int, p_unsafe: float, pairs_per_prompt: int = 1
+) -> list[dict]:
+    """``pairs_per_prompt`` preference pairs (independently drawn rejections) for each of ``n`` distinct
+    general prompts of one split.
 
     Returns:
         Records ``id, question, category, chosen, rejected, kind`` (``kind``: how the rejected
@@ -129,15 +155,16 @@ def make_preference_pairs(split: Split, n: int, seed: int, p_unsafe: float) -> l
     rng = random.Random(f"r1lit:{GENERAL}-pairs:{split}:{seed}")
     pairs = []
     for record in make_general_prompts(split, n, seed, p_unsafe):
-        rejected, kind = rejected_response(record, rng)
-        pairs.append(
-            {
-                "id": record["id"],
-                "question": record["question"],
-                "category": record["category"],
-                "chosen": preferred_response(record),
-                "rejected": rejected,
-                "kind": kind,
-            }
-        )
+        for _ in range(pairs_per_prompt):
+            rejected, kind = rejected_response(record, rng)
+            pairs.append(
+                {
+                    "id": record["id"],
+                    "question": record["question"],
+                    "category": record["category"],
+                    "chosen": preferred_response(record, rng),
+                    "rejected": rejected,
+                    "kind": kind,
+                }
+            )
     return pairs

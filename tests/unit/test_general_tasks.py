@@ -13,7 +13,7 @@ from r1lit.tasks.general import DECLINE, HELPFUL, UNSAFE, make_general_prompts, 
 
 def test_prompts_are_seeded_distinct_and_splits_disjoint() -> None:
     train = make_general_prompts("train", 300, seed=0, p_unsafe=0.3)
-    heldout = make_general_prompts("heldout", 100, seed=0, p_unsafe=0.3)
+    heldout = make_general_prompts("heldout", 50, seed=0, p_unsafe=0.3)
     assert train == make_general_prompts("train", 300, seed=0, p_unsafe=0.3)
     assert train != make_general_prompts("train", 300, seed=1, p_unsafe=0.3)
     questions = [r["question"] for r in train]
@@ -30,8 +30,8 @@ def test_general_records_are_not_graded_by_the_answer_check() -> None:
     assert check(record, "<answer> 3 </answer>").status == "not_applicable"
     with pytest.raises(ValueError, match="p_unsafe"):
         make_general_prompts("train", 1, seed=0, p_unsafe=1.5)
-    with pytest.raises(ValueError, match="lower n"):  # 2,000 unsafe questions, ~200 held out
-        make_general_prompts("heldout", 400, seed=0, p_unsafe=1.0)
+    with pytest.raises(ValueError, match="lower n"):  # 300 unsafe questions, ~30 held out
+        make_general_prompts("heldout", 100, seed=0, p_unsafe=1.0)
 
 
 def test_pairs_prefer_the_answer_in_both_views() -> None:
