@@ -53,7 +53,8 @@ class PromptDataModule(StepCursorDataModule):
     def to_batch(self, records: list[Record], step: int = -1) -> dict[str, Any]:
         """Column-wise batch; every record field becomes a column (rewards may use any of them)."""
         columns: dict[str, Any] = {"step": step, "prompt": [build_prompt(self.template, r["question"]) for r in records]}
-        for key in records[0]:
+        keys = dict.fromkeys(key for r in records for key in r)  # every record's fields: mixed-task batches
+        for key in keys:
             if key != "messages":
                 columns[key] = [r.get(key) for r in records]
         return columns

@@ -42,6 +42,7 @@ def score_groups(
         verdicts = [check(records[b], c.text, kind=kind) for c in group]  # the reward's own check
         results.append({
             "id": str(batch["id"][b]),
+            "prompt": batch["prompt"][b] if "prompt" in batch else None,  # what a report shows beside the samples
             "answer": gold_text(records[b].get("answer")),
             "preds": [v.pred for v in verdicts],
             "correct": [v.correct for v in verdicts],
