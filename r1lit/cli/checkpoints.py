@@ -11,6 +11,8 @@ import logging
 import zipfile
 from pathlib import Path
 
+from r1lit.cli.validate import ConfigError
+
 log = logging.getLogger(__name__)
 LAST = "last.ckpt"
 
@@ -60,9 +62,13 @@ def latest_intact_checkpoint(ckpt_dir: str | Path) -> Path | None:
 
 
 def check_checkpoint_file(path: str | Path, key: str = "resume") -> str:
-    """An explicitly given checkpoint must exist and be intact; returns it as a string."""
+    """An explicitly given checkpoint must exist and be intact; returns it as a string.
+
+    Raises:
+        ConfigError: naming `key`, the path and why it cannot be resumed from.
+    """
     path = Path(path)
     problem = "it does not exist" if not path.is_file() else checkpoint_problem(path)
     if problem:
-        raise ValueError(f"{key}={str(path)!r}: {problem}; allowed: auto, null, or a complete .ckpt file")
+        raise ConfigError(f"{key}={str(path)!r}: {problem}; allowed: auto, null, or a complete .ckpt file")
     return str(path)

@@ -18,7 +18,7 @@ from r1lit.cli import sweep_dirname
 from r1lit.cli.checkpoints import check_checkpoint_file, latest_intact_checkpoint
 from r1lit.cli.done_marker import MARKER, mark_done, optimized_value, read_done, scalar_metrics
 from r1lit.cli.group_options import GroupOptionError, check_group_overrides
-from r1lit.cli.validate import validate_config
+from r1lit.cli.validate import ConfigError, validate_config
 
 log = logging.getLogger(__name__)
 CONF_DIR = str(Path(__file__).resolve().parents[2] / "conf")
@@ -109,7 +109,12 @@ def run(cfg: DictConfig) -> float | None:
 
 @hydra.main(config_path=CONF_DIR, config_name="train", version_base="1.3")
 def hydra_main(cfg: DictConfig) -> float | None:
-    return run(cfg)
+    try:
+        return run(cfg)
+    except (
+        ConfigError
+    ) as err:  # the message names the key, the value and what is allowed; a traceback hides it
+        sys.exit(f"r1lit-train: {err}")
 
 
 def main() -> None:
