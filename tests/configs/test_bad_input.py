@@ -67,6 +67,19 @@ def test_unknown_reward_lists_the_options() -> None:
     )
 
 
+def test_group_options_on_the_hydra_search_path_are_options(tmp_path: Path) -> None:
+    """The sweeps put experiments/conf (and R1LIT_CONFIG_DIR) on Hydra's search path: their options count."""
+    extra = tmp_path / "conf"
+    (extra / "experiment").mkdir(parents=True)
+    (extra / "experiment" / "sweep_test.yaml").write_text("# @package _global_\n")
+    experiments = CONF.parent / "experiments" / "conf"
+    searchpath = f"hydra.searchpath=[file://{experiments},file://{extra}]"
+    check_group_overrides([searchpath, "experiment=sweep_test"], CONF)
+    check_group_overrides([searchpath, "experiment=cold_start_tiny"], CONF)
+    with pytest.raises(GroupOptionError, match=r"experiment='nosuch'.*'cold_start_tiny'.*'sweep_test'"):
+        check_group_overrides([searchpath, "experiment=nosuch"], CONF)
+
+
 @pytest.mark.parametrize(
     "override,expected",
     [
