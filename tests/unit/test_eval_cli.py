@@ -101,6 +101,24 @@ def test_scripted_run_writes_samples_results_tables_then_rescore(tmp_path: Path)
     )
 
 
+def test_cli_exits_without_module_teardown_after_its_atexit_handlers(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    argv = ["r1lit-eval", "backend=scripted", "sampling.k=1", "benchmark.synthetic.loader.n=2", "progress=false",
+            f"output_dir={out}", f"cache_dir={tmp_path / 'cache'}", "bootstrap_samples=10"]  # fmt: skip
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('atexit handler ran', flush=True))\n"
+        f"sys.argv = {argv!r}\n"
+        "from r1lit_eval.cli import main\n"
+        "main()\n"
+        "print('returned to the caller')\n"  # skipped: the process ends inside main()
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "atexit handler ran" in proc.stdout and "returned to the caller" not in proc.stdout
+    assert json.loads((out / "results.json").read_text())["benchmarks"]["synthetic"]["n_samples"] == 2
+
+
 def test_sharded_runs_then_merge(tmp_path: Path) -> None:
     base = ["backend=scripted", "sampling.k=2", "benchmark.synthetic.loader.n=5", "shard.count=2"]
     for i in range(2):
