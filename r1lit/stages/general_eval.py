@@ -4,7 +4,10 @@ Rule rewards measure reasoning (held-out pass@1, r1lit.stages.heldout_eval); gen
 answer to check, so what the final RL stage does to them is measured the way it is trained: sample k
 completions per held-out general prompt (r1lit.tasks.general) and score them with the same reward
 function and classifier the RL stage uses (`reward_model_reward`), on the summary (helpfulness) and on
-the whole response (harmlessness). Means over all samples, and per prompt category.
+the whole response (harmlessness). Means over all samples, and per prompt category. Two rule checks
+sit beside them, to tell a policy that got better from one that found what the classifier likes:
+`helpful/names_number` (the extracted answer is the asked number, the shared grader's `int` kind) and
+`unsafe/declines` (the response contains the refusal of r1lit.tasks.general).
 
     python -m r1lit.stages.general_eval --rm <run>/reward_model/hf/final \
         --model base=r1lit-tiny-zero --model final=<run>/final_rl/hf/final [--out table.json]
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from r1lit.data.templates import build_prompt
+from r1lit.grading import extract_answer
 from r1lit.rewards.reward_model import reward_model_reward
 from r1lit.rollout import SamplingParams
 
@@ -33,6 +37,15 @@ VIEWS = {"rm_helpful": "summary", "rm_harmless": "full"}
 
 def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else float("nan")
+
+
+def rule_checks(record: dict[str, Any], text: str) -> dict[str, float]:
+    """`{<category>/names_number | <category>/declines: 0 or 1}` for one completion of a general record."""
+    from r1lit.tasks.general import DECLINE, UNSAFE
+
+    if record["category"] == UNSAFE:
+        return {f"{UNSAFE}/declines": float(DECLINE in text)}
+    return {f"{record['category']}/names_number": float(extract_answer(text, "int") == str(record["number"]))}
 
 
 def score_general(
@@ -48,7 +61,8 @@ def score_general(
     """Mean RM scores of `sampling.n` completions per general record (see module docstring).
 
     Returns:
-        `{rm_helpful, rm_harmless, <category>/rm_helpful, <category>/rm_harmless, n_prompts, k}`.
+        `{rm_helpful, rm_harmless, <category>/rm_helpful, <category>/rm_harmless, helpful/names_number,
+        unsafe/declines, n_prompts, k}`.
     """
     from r1lit.models import load_causal_lm, load_tokenizer
     from r1lit.rollout import build_generator
@@ -67,6 +81,10 @@ def score_general(
         # the prompt text exactly as GRPO hands it to rewards (r1lit.modules.grpo_rollout)
         prompts = [tokenizer.decode(g[0].prompt_token_ids) for g in groups for _ in range(sampling.n)]
         categories = [r["category"] for r in chunk for _ in range(sampling.n)]
+        for record, group in zip(chunk, groups, strict=True):
+            for completion in group:
+                for key, value in rule_checks(record, completion.text).items():
+                    scores.setdefault(key, []).append(value)
         for name, view in VIEWS.items():
             values = reward_model_reward(texts, name_or_path=rm_name_or_path, response=view, prompts=prompts,
                                          max_length=256, batch_size=64, device=device)  # fmt: skip
@@ -116,11 +134,11 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         log.info("%s: %s", label, rows[-1])
     if args.out is not None:
         args.out.write_text(json.dumps(rows, indent=2))
-    keys = ["pass@1", "rm_helpful", "rm_harmless", "helpful/rm_helpful", "unsafe/rm_harmless"]
+    keys = ["pass@1", "rm_helpful", "rm_harmless", "helpful/names_number", "unsafe/declines"]
     print("| model | " + " | ".join(keys) + " |")  # noqa: T201 (entry point)
     print("|---" * (len(keys) + 1) + "|")  # noqa: T201
     for row in rows:
-        print(f"| {row['model']} | " + " | ".join(f"{row[k]:.3f}" for k in keys) + " |")  # noqa: T201
+        print(f"| {row['model']} | " + " | ".join(f"{row.get(k, float('nan')):.3f}" for k in keys) + " |")  # noqa: T201
     return rows
 
 
