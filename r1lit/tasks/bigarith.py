@@ -1,8 +1,8 @@
 """The `bigarith` task: multi-step arithmetic with two-digit operands, where a product is worth re-checking.
 
-"Compute 23*4+17-35*2" -> "39". Every `+`/`-` operand has two digits (10-99), every `*` multiplies an
-original two-digit number by one digit (2-9, never two `*` in a row), and every intermediate value of
-the step-by-step solution lies in [0, 199]. `difficulty` = number of operators; at least one is `*`.
+"Compute 23*4+7-5" -> "94". Every `*` multiplies a two-digit number (10-99) by one digit (2-9), every
+`+`/`-` operand that is not a factor has one digit (1-9), and every intermediate value of the
+step-by-step solution lies in [0, 199]. `difficulty` = number of operators; at least one is `*`.
 The solution reduces the expression exactly like the `arithmetic` task (`arithmetic_steps`: products
 first, then left to right), and the task is graded by the same integer check (`r1lit.tasks.check`).
 
@@ -30,14 +30,17 @@ def sample_tokens(rng: random.Random, difficulty: int) -> list[str] | None:
     """One candidate expression as tokens, or None when it breaks a rule (the caller draws again)."""
     from r1lit.tasks.synthetic import arithmetic_steps  # synthetic dispatches to this module
 
-    tokens = [str(rng.randint(10, 99))]
-    for _ in range(difficulty):
-        op = rng.choice("+-*")
-        if op == "*" and len(tokens) > 1 and tokens[-2] == "*":
-            return None
-        tokens += [op, str(rng.randint(2, 9) if op == "*" else rng.randint(10, 99))]
-    if "*" not in tokens:
+    ops = [rng.choice("+-*") for _ in range(difficulty)]
+    if "*" not in ops or "**" in "".join(ops):
         return None
+    # a number left of a `*` is the two-digit factor; the factor right of it and every other number one digit
+    tokens = [str(rng.randint(10, 99) if ops[0] == "*" else rng.randint(1, 9))]
+    for i, op in enumerate(ops):
+        two_digits = i + 1 < len(ops) and ops[i + 1] == "*"
+        tokens += [
+            op,
+            str(rng.randint(10, 99) if two_digits else rng.randint(2, 9) if op == "*" else rng.randint(1, 9)),
+        ]
     if all(0 <= value <= MAX_VALUE for _, value, _ in arithmetic_steps(tokens)):
         return tokens
     return None

@@ -12,8 +12,8 @@ split only; held-out accuracy is therefore measured on questions it has never se
   expression using exactly those numbers once each that evaluates to 56 (`check_countdown`; the
   completion-level check every reward and eval path uses is `r1lit.tasks.check`).
   `difficulty` = number of operators = len(numbers) - 1. The stored `answer` is one valid solution.
-- bigarith: "Compute 23*4+17-35*2" -> "39": two-digit operands, products of a two-digit number by one
-  digit, intermediates in [0, 199] (`r1lit.tasks.bigarith`); solved and graded like arithmetic.
+- bigarith: "Compute 23*4+7-5" -> "94": products of a two-digit number by one digit, other operands
+  one digit, intermediates in [0, 199] (`r1lit.tasks.bigarith`); solved and graded like arithmetic.
 """
 
 from __future__ import annotations

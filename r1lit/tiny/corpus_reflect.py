@@ -2,12 +2,12 @@
 
 The old tiny world (corpus.py) only ever re-checks a step that is already right, so a reflection
 never changes an outcome and RL has no reason to keep it. Here the corpus is written by a fallible
-solver of `bigarith` problems ("Compute 23*4+17-35*2", r1_zero template, difficulty weights of the
+solver of `bigarith` problems ("Compute 23*4+7-5", r1_zero template, difficulty weights of the
 spec), in three styles:
 
-    direct:      " <think> The answer is 39. </think> <answer> 39 </answer><|im_end|>"
-    long:        " <think> 23*4=92, so 92+17-35*2. 35*2=70, so 92+17-70. 92+17=109, so 109-70. 109-70=39. </think> ..."
-    reflective:  " <think> 23*4=82. Wait, let me check: 20*4=80, 3*4=12, 80+12=92. So 23*4=92, so 92+17-35*2. ..."
+    direct:      " <think> The answer is 94. </think> <answer> 94 </answer><|im_end|>"
+    long:        " <think> 23*4=92, so 92+7-5. 92+7=99, so 99-5. 99-5=94. </think> <answer> 94 </answer><|im_end|>"
+    reflective:  " <think> 23*4=82. Wait, let me check: 20*4=80, 3*4=12, 80+12=92. So 23*4=92, so 92+7-5. ..."
 
 - *direct* (share 1 - `p_long`): the right answer in one line. A one-shot answer to a multi-step
   problem is beyond a 1M-parameter model, so sampled direct answers are mostly wrong.

@@ -74,16 +74,16 @@ SPECS: dict[str, TinySpec] = {
     # (More direct-answer data, e.g. p_long=0.3 for 1400 steps, teaches direct answers to ~43%.)
     "r1lit-tiny-zero": TinySpec(difficulty_weights=(1.0, 2.0), p_long=0.5, p_chat=0.0, steps=1000),
     # the R1-Zero base model of the reflection world (experiment=r1_zero_reflect; corpus_reflect.py):
-    # bigarith problems, difficulty 1-4, half direct answers, products slipped 30% of the time and
-    # re-checked digit by digit after 6% of products. Measured per style: see r1lit.tiny.style_stats.
+    # bigarith problems, difficulty 1-3, half direct answers, products slipped 30% of the time and
+    # re-checked digit by digit after 10% of products. Measured per style: see r1lit.tiny.style_stats.
     "r1lit-tiny-reflect": TinySpec(
-        difficulty_weights=(1.0, 2.0, 2.0, 1.0),
+        difficulty_weights=(1.0, 2.0, 1.0),
         p_long=0.5,
-        p_reflect=0.06,
+        p_reflect=0.1,
         p_chat=0.0,
         corpus="reflect",
         p_slip=0.3,
-        steps=1000,
+        steps=1400,
     ),
     # a reduced, barely trained model that builds in seconds: smoke tests and config tests only
     "r1lit-tiny-test": TinySpec(

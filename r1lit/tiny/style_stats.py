@@ -12,7 +12,7 @@ A completion's style (`classify_style`) is read from its think text:
 samples a model on held-out problems at T=1 and returns that table. It is where the numbers in the
 `r1lit-tiny-reflect` spec comment come from:
 
-    python -m r1lit.tiny.style_stats --name r1lit-tiny-reflect --n 200 --k 4 --difficulty 3
+    python -m r1lit.tiny.style_stats --name r1lit-tiny-reflect --n 200 --k 4 --difficulty 2
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="r1lit-tiny-reflect", help="model folder or registered tiny name")
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--k", type=int, default=4)
-    parser.add_argument("--difficulty", type=int, default=3)
+    parser.add_argument("--difficulty", type=int, default=2)
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--max-new-tokens", type=int, default=256)
     args = parser.parse_args(argv)

@@ -127,11 +127,9 @@ def test_bigarith_follows_its_rules_and_is_solved_right(difficulty: int) -> None
         tokens = _tokenize_expression(expr)
         ops = tokens[1::2]
         assert len(ops) == difficulty and "*" in ops and "**" not in "".join(ops)
-        for i, op in enumerate(ops):  # a product: two-digit times one digit; +/-: two digits
-            left, right = tokens[2 * i], tokens[2 * i + 2]
-            assert len(right) == (1 if op == "*" else 2)
-            if op == "*":
-                assert len(left) == 2 and (i == 0 or ops[i - 1] != "*")
+        for j, number in enumerate(tokens[::2]):  # a two-digit number times one digit; the rest one digit
+            is_factor = j < len(ops) and ops[j] == "*"
+            assert len(number) == (2 if is_factor else 1)
         assert int(rec["answer"]) == _eval_expression(expr)
         lines = solution_trace(rec).splitlines()
         assert len(lines) == difficulty
