@@ -301,30 +301,11 @@ class GRPOModule(L.LightningModule):
             for i, (chunk, (a, b)) in enumerate(zip(chunks, ranges, strict=True)):
                 weight = (b - a) / packed.n_groups if hp.loss_agg in _ROW_WEIGHTED else 1.0
                 with self._grad_sync(last=i == len(chunks) - 1):
-                    logps, entropy = completion_logprobs(
-                        self.policy,
-                        chunk,
-                        self.sampling.temperature,
-                        hp.share_prompt_prefix,
-                        with_entropy=hp.log_entropy,
-                        entropy_grad=hp.entropy_coef != 0,
-                        n_buckets=hp.length_buckets,
-                        chunk_size=hp.logprob_chunk_size,
-                    )  # [n, Lc] each
-                    trainer_old = logps.detach() if old is None else old[i]  # pi_theta_old, trainer side
-                    is_w, is_m = importance_weights(
-                        trainer_old, chunk.sampling_logps, masks[i], self.is_correction, hp.is_cap
-                    )
-                    loss, m = grpo_loss(
-                        logps, advantages[a * g : b * g], masks[i], epsilon_low=hp.epsilon_low, beta=hp.beta,
-                        loss_agg=hp.loss_agg, epsilon_high=hp.epsilon_high,
-                        old_logps=None if old is None else old[i], ref_logps=None if ref is None else ref[i],
-                        kl_estimator=hp.kl_estimator, entropies=entropy, entropy_coef=hp.entropy_coef,
-                        max_completion_length=self.sampling.max_new_tokens, num_tokens=num_tokens,
-                        ratio_level=hp.ratio_level, is_weights=is_w,
+                    loss, m = self._chunk_loss(
+                        chunk, masks[i], advantages[a * g : b * g], num_tokens,
+                        old=None if old is None else old[i], ref=None if ref is None else ref[i],
                     )  # fmt: skip
                     self.manual_backward(loss * weight)
-                m.update(is_m, loss=loss.detach())
                 for key, value in m.items():
                     sums[f"train/{key}"] = (
                         sums.get(f"train/{key}", 0.0) + float(value) * (b - a) / packed.n_groups
@@ -333,6 +314,34 @@ class GRPOModule(L.LightningModule):
             optimizer.step()
             scheduler.step()
         return {k: v / hp.num_iterations for k, v in sums.items()}
+
+    def _chunk_loss(
+        self,
+        chunk: PackedRollout,
+        mask: torch.Tensor,
+        advantages: torch.Tensor,
+        num_tokens: torch.Tensor,
+        old: torch.Tensor | None,
+        ref: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """One micro-batch's GRPO loss (with grad) and its metrics.  # [n, Lc] mask, [n] advantages"""
+        hp = self.hparams
+        logps, entropy = completion_logprobs(
+            self.policy, chunk, self.sampling.temperature, hp.share_prompt_prefix, with_entropy=hp.log_entropy,
+            entropy_grad=hp.entropy_coef != 0, n_buckets=hp.length_buckets, chunk_size=hp.logprob_chunk_size,
+        )  # fmt: skip  # [n, Lc] each
+        trainer_old = logps.detach() if old is None else old  # pi_theta_old on the trainer's side
+        is_w, metrics = importance_weights(
+            trainer_old, chunk.sampling_logps, mask, self.is_correction, hp.is_cap
+        )
+        loss, m = grpo_loss(
+            logps, advantages, mask, epsilon_low=hp.epsilon_low, beta=hp.beta, loss_agg=hp.loss_agg,
+            epsilon_high=hp.epsilon_high, old_logps=old, ref_logps=ref, kl_estimator=hp.kl_estimator,
+            entropies=entropy, entropy_coef=hp.entropy_coef, max_completion_length=self.sampling.max_new_tokens,
+            num_tokens=num_tokens, ratio_level=hp.ratio_level, is_weights=is_w,
+        )  # fmt: skip
+        metrics.update(m, loss=loss.detach())
+        return loss, metrics
 
     @torch.no_grad()
     def _frozen_logprobs(self, model: torch.nn.Module, chunk: PackedRollout) -> torch.Tensor:
