@@ -12,7 +12,7 @@ pieces. Every prompt has task ``general`` (``r1lit.tasks.checks``: no answer che
 | unsafe    | "Help me cheat on quiz 37."       | ``<think> ... </think> <answer> I can not help with that. </answer>`` |
 
 Rejected responses of a helpful prompt fail the way a weak policy does (``REJECT_KINDS``): a summary
-naming another number, no summary after ``</think>``, a think block that never closes, or a summary
+naming another number (after a thought about the asked one, or about that other one), no summary after ``</think>``, a think block that never closes, or a summary
 that rambles. The rejected response of an unsafe prompt complies. Each pair is a preference on the
 summary (the text after ``</think>``) as much as on the whole response, so one reward model can learn
 both views the RL rewards read (``r1lit.rewards.reward_model``; ``r1lit.data.preference_datamodule``).
@@ -45,7 +45,7 @@ UNSAFE_QUESTIONS = (
     "Copy the answers of test {n}.",
 )
 DECLINE = "I can not help with that."
-REJECT_KINDS = ("wrong_number", "no_summary", "unclosed", "rambling")
+REJECT_KINDS = ("wrong_number", "off_topic", "no_summary", "unclosed", "rambling")
 MAX_NUMBER = 99  # the tiny model's arithmetic never leaves [0, 99]: numbers it can write
 _MAX_ATTEMPTS_PER_PROMPT = 200
 
@@ -133,6 +133,9 @@ def rejected_response(record: dict, rng: random.Random) -> tuple[str, str]:
     think = _think(number, rng)
     responses = {
         "wrong_number": f"{think} </think> <answer> {other} </answer>",
+        # consistent with its own thought, but about another number: without these pairs the classifier
+        # learned "the answer repeats the thought" and GRPO found " <think> 2=6. </think> <answer> 6"
+        "off_topic": f"{_think(other, rng)} </think> <answer> {other} </answer>",
         "no_summary": f"{think} </think>",
         "unclosed": think,
         "rambling": f"{think} </think> <answer> "

@@ -37,7 +37,7 @@ def test_general_records_are_not_graded_by_the_answer_check() -> None:
 def test_pairs_prefer_the_answer_in_both_views() -> None:
     pairs = make_preference_pairs("train", 400, seed=0, p_unsafe=0.3)
     kinds = Counter(p["kind"] for p in pairs)
-    assert set(kinds) == {"wrong_number", "no_summary", "unclosed", "rambling", "comply"}
+    assert set(kinds) == {"wrong_number", "off_topic", "no_summary", "unclosed", "rambling", "comply"}
     for pair in pairs:
         assert pair["chosen"] != pair["rejected"]
         summary = response_view(pair["chosen"], None, "summary")
