@@ -1,7 +1,9 @@
 """Supervised fine-tuning: the cold start of DeepSeek-R1 (§2.3.1) and the workhorse of distillation (§2.4).
 
 Next-token cross-entropy on assistant tokens only (labels come masked from the SFT DataModule, EOS
-included), averaged over labelled tokens of the batch. Packed batches arrive with `position_ids` and no
+included), averaged over labelled tokens of the batch. With `logprob_chunk_size` set (and a model whose
+logits are plain `lm_head(hidden)`, r1lit.modules.rollout_batch.chunkable_head) only labelled positions
+reach the LM head, a chunk at a time: no `[B, L, V]` logits (at V = 152k the largest tensor of a step). Packed batches arrive with `position_ids` and no
 attention mask, which transformers turns into a block-diagonal causal mask (only when use_cache=False).
 """
 
@@ -12,9 +14,11 @@ from typing import Any
 import lightning as L
 import torch
 
+from r1lit.algos.logprobs import chunked_logprobs_and_entropy
 from r1lit.lora import make_trainable
 from r1lit.models import load_causal_lm, load_tokenizer
 from r1lit.modules.optim import Schedule, adamw_with_schedule
+from r1lit.modules.rollout_batch import chunkable_head, unwrap_peft
 
 
 def model_inputs(batch: dict[str, Any]) -> dict[str, torch.Tensor]:
@@ -34,6 +38,7 @@ class SFTModule(L.LightningModule):
         warmup_steps, lr_schedule, min_lr_ratio: the per-step schedule (see r1lit.modules.optim).
         gradient_checkpointing: trade compute for memory on large models.
         lora: LoRA adapters (r1lit.lora.apply_lora keywords; r = 0 or None: full fine-tuning).
+        logprob_chunk_size: labelled positions per LM-head chunk (None: the model's own loss on full logits).
     """
 
     def __init__(
@@ -48,6 +53,7 @@ class SFTModule(L.LightningModule):
         lr_schedule: Schedule,
         gradient_checkpointing: bool,
         lora: dict[str, Any] | None = None,
+        logprob_chunk_size: int | None = None,
     ) -> None:
         super().__init__()
         if learning_rate <= 0:
@@ -70,7 +76,17 @@ class SFTModule(L.LightningModule):
 
     def forward(self, batch: dict[str, Any]) -> torch.Tensor:
         # use_cache=False: with a cache, transformers skips the packed-sequence (block-diagonal) mask.
-        return self.policy(**model_inputs(batch), labels=batch["labels"], use_cache=False).loss
+        chunk, head = self.hparams.logprob_chunk_size, chunkable_head(self.policy)
+        if not chunk or head is None:
+            return self.policy(**model_inputs(batch), labels=batch["labels"], use_cache=False).loss
+        decoder = unwrap_peft(self.policy).base_model
+        hidden = decoder(**model_inputs(batch), use_cache=False).last_hidden_state[:, :-1]  # [B, L-1, E]
+        labels = batch["labels"][:, 1:]  # [B, L-1] next-token targets
+        keep = labels != -100
+        logps, _ = chunked_logprobs_and_entropy(
+            hidden[keep][None], head, labels[keep][None], chunk_size=chunk
+        )
+        return -logps.mean()  # the mean cross-entropy over labelled tokens, as the model's own loss
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
         loss = self(batch)
