@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 
 log = logging.getLogger("r1lit_eval")
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
-MODES = ("run", "merge", "rescore")
+MODES = ("run", "merge", "rescore", "compare")
 BACKENDS = ("hf", "vllm", "scripted")
 DTYPES = ("float32", "bfloat16", "float16", "auto")
 
@@ -50,6 +50,14 @@ def validate(cfg: dict[str, Any]) -> None:
     from r1lit_eval.benchmarks import registry
 
     _require(cfg["mode"] in MODES, f"mode={cfg['mode']!r}: expected one of {list(MODES)}")
+    if cfg["mode"] == "compare":  # two finished eval folders, no model and no benchmark data
+        for key in ("a", "b"):
+            folder = cfg.get(key)
+            _require(
+                folder is not None and (Path(folder) / "samples").is_dir(),
+                f"{key}={folder!r}: mode=compare needs a=DIR b=DIR, two r1lit-eval output folders (with samples/)",
+            )
+        return
     _require(cfg["backend"] in BACKENDS, f"backend={cfg['backend']!r}: expected one of {list(BACKENDS)}")
     _require(
         cfg["model"].get("dtype") in DTYPES,
@@ -292,10 +300,12 @@ def launch_shards(cfg: dict[str, Any], overrides: list[str]) -> None:
 
 
 def report(results: dict[str, Any], cfg: dict[str, Any], out: Path) -> None:
+    from r1lit_eval.html_report import write_eval_report
     from r1lit_eval.report import write_reports
 
     tables = write_reports(results, out, cfg["report"]["reference_tables"])
-    log.info("results in %s\n%s\n%s", out, tables["paper"], tables["metrics"])
+    page = write_eval_report(out, reference_tables=cfg["report"]["reference_tables"])
+    log.info("results in %s\n%s\n%s\nreport: %s", out, tables["paper"], tables["metrics"], page)
 
 
 def dispatch(cfg: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -303,6 +313,11 @@ def dispatch(cfg: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     if cfg["mode"] != "run":
         end_start_up()  # no model to load: collect as usual from here on
     out = Path(cfg["output_dir"])
+    if cfg["mode"] == "compare":
+        from r1lit_eval.html_report import write_compare_report
+
+        log.info("comparison: %s", write_compare_report(cfg["a"], cfg["b"], out / "compare.html"))
+        return {}
     if cfg["mode"] == "rescore":
         from r1lit_eval.rescore import rescore_run
 

@@ -101,6 +101,23 @@ def test_scripted_run_writes_samples_results_tables_then_rescore(tmp_path: Path)
     )
 
 
+def test_every_run_writes_report_html_and_compare_puts_two_runs_side_by_side(tmp_path: Path) -> None:
+    runs = {}
+    for label, script in (("a", "['<answer>1</answer>']"), ("b", "['no answer']")):
+        cfg = config(tmp_path / label, "backend=scripted", "sampling.k=1", "benchmark.synthetic.loader.n=3",
+                     f"+generator.scripted.script={script}", f"model.label={label}")  # fmt: skip
+        dispatch(cfg, [])
+        runs[label] = Path(cfg["output_dir"])
+        page = (runs[label] / "report.html").read_text()
+        assert page.startswith("<!DOCTYPE html>") and "synthetic" in page
+    with pytest.raises(EvalConfigError, match=r"b=None: mode=compare needs a=DIR b=DIR"):
+        validate(config(tmp_path, "mode=compare", f"a={runs['a']}"))
+    cfg = config(tmp_path, "mode=compare", f"a={runs['a']}", f"b={runs['b']}")
+    validate(cfg)
+    dispatch(cfg, [])
+    assert "synthetic" in (Path(cfg["output_dir"]) / "compare.html").read_text()
+
+
 def test_cli_resumes_gc_after_start_up_and_exits_without_module_teardown(tmp_path: Path) -> None:
     out = tmp_path / "out"
     argv = ["r1lit-eval", "backend=scripted", "sampling.k=1", "benchmark.synthetic.loader.n=2", "progress=false",
