@@ -1,10 +1,16 @@
-"""Save the trained policy with `save_pretrained` so any HF tool (and r1lit-eval) can load it."""
+"""Save the trained policy with `save_pretrained` so any HF tool (and r1lit-eval) can load it.
+
+A LoRA policy (r1lit.lora) is written with its adapters merged into the base weights: a plain HF
+checkpoint that loads without peft (vLLM, r1lit-eval, the next pipeline stage).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import lightning as L
+
+from r1lit.lora import save_pretrained_merged
 
 
 class HFExport(L.Callback):
@@ -19,12 +25,17 @@ class HFExport(L.Callback):
     def _save(self, trainer: L.Trainer, module: L.LightningModule, name: str) -> None:
         if trainer.is_global_zero:
             out = self.dirpath / name
-            module.policy.save_pretrained(out)
+            save_pretrained_merged(module.policy, out)
             module.tokenizer.save_pretrained(out)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:  # noqa: ANN001
         step = trainer.global_step
-        if self.every > 0 and step > 0 and step % self.every == 0 and not (self.dirpath / f"step_{step}").exists():
+        if (
+            self.every > 0
+            and step > 0
+            and step % self.every == 0
+            and not (self.dirpath / f"step_{step}").exists()
+        ):
             self._save(trainer, pl_module, f"step_{step}")
 
     def on_train_end(self, trainer, pl_module) -> None:  # noqa: ANN001
