@@ -10,7 +10,9 @@ import torch
 Schedule = Literal["constant", "linear", "cosine"]
 
 
-def lr_factor(step: int, warmup_steps: int, total_steps: int, schedule: Schedule, min_ratio: float = 0.0) -> float:
+def lr_factor(
+    step: int, warmup_steps: int, total_steps: int, schedule: Schedule, min_ratio: float = 0.0
+) -> float:
     """Multiplier of the base learning rate at optimizer step `step` (linear warmup, then decay)."""
     if warmup_steps > 0 and step < warmup_steps:
         return (step + 1) / warmup_steps
