@@ -35,20 +35,24 @@ GPQA_ROWS = [
      "Genetics", "Biology"],
 ]  # fmt: skip
 
-# Runs `r1lit-eval <overrides>` in this process (exactly what the console script does), then prints
-# the forbidden modules it imported as the last stdout line.
+# Runs `r1lit-eval <overrides>` in this process (exactly what the console script does); at exit (the CLI
+# ends the process itself, running atexit handlers) prints the forbidden modules it imported as the last line.
 RUN_CLI = """
-import json, runpy, sys
+import atexit, json, runpy, sys
+
+def report_forbidden():
+    bad = sorted(m for m in sys.modules if m.split(".")[0] in ("lightning", "pytorch_lightning")
+                 or m.startswith(("r1lit.modules", "r1lit.callbacks", "r1lit.cli.train"))
+                 or (m.startswith("r1lit.data") and m not in ("r1lit.data", "r1lit.data.templates")))
+    print("FORBIDDEN=" + json.dumps(bad), flush=True)
+
+atexit.register(report_forbidden)
 sys.argv = ["r1lit-eval", *json.loads(sys.argv[1])]
 try:
     runpy.run_module("r1lit_eval.cli", run_name="__main__")
 except SystemExit as exc:
     if exc.code:
         raise
-bad = sorted(m for m in sys.modules if m.split(".")[0] in ("lightning", "pytorch_lightning")
-             or m.startswith(("r1lit.modules", "r1lit.callbacks", "r1lit.cli.train"))
-             or (m.startswith("r1lit.data") and m not in ("r1lit.data", "r1lit.data.templates")))
-print("FORBIDDEN=" + json.dumps(bad))
 """
 
 
