@@ -1,14 +1,14 @@
 """`r1lit-eval`: the Hydra entry point of the harness (config: conf/eval.yaml). The only code touching DictConfig.
 
-Modes: `run` (generate, grade, write samples / results / tables), `merge` (combine data-parallel
-shards), `rescore` (regrade saved generations with the current grader; no model).
+Modes: `run` (generate, grade, write samples / results / tables / report.html), `merge` (combine
+data-parallel shards), `rescore` (regrade saved generations with the current grader; no model), `compare`
+(two eval folders side by side in compare.html).
 The config is validated before anything heavy is imported; torch, transformers and the datasets are
 imported only once a run actually needs them, so `r1lit-eval --help` and config errors are instant.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import subprocess
@@ -19,6 +19,7 @@ from typing import Any
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
+from r1lit_eval.process import end_start_up, exit_without_teardown, start_up_without_gc
 
 log = logging.getLogger("r1lit_eval")
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
@@ -358,45 +359,6 @@ def hydra_main(cfg: DictConfig) -> None:
     except PromptTooLongError as err:  # an input problem, not a crash: say what to change, no traceback
         log.error("%s", err)
         sys.exit(2)
-
-
-_START_UP: dict[str, bool] = {"gc_paused": False}
-
-
-def start_up_without_gc() -> None:
-    """Pause the cyclic garbage collector while the CLI composes its config and imports torch/transformers.
-
-    Imports allocate millions of long-lived objects and next to no garbage cycles, yet each allocation
-    burst triggers full collections that walk every object (six of them, 1.2 s of a loaded run's 8 s
-    start-up, bench/eval.py). `end_start_up` collects once and resumes.
-    """
-    gc.disable()
-    _START_UP["gc_paused"] = True
-
-
-def end_start_up() -> None:
-    """After the model is loaded: one full collection, then freeze the survivors (modules, weights) so
-    that later collections during generation and grading skip them. A no-op unless the CLI paused the GC."""
-    if _START_UP["gc_paused"]:
-        _START_UP["gc_paused"] = False
-        gc.enable()
-        gc.collect()
-        gc.freeze()
-
-
-def exit_without_teardown(code: int = 0) -> None:
-    """End the process once its work is on disk, skipping the interpreter's module teardown.
-
-    Every `atexit` handler still runs (grading workers stop, logging flushes); only the unloading of
-    torch and transformers module by module is skipped: 0.8 s of CPU after a tiny model's run
-    (bench/eval.py), none of it evaluation work.
-    """
-    import atexit
-
-    atexit._run_exitfuncs()  # the handlers a normal exit runs, in the same order
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
 
 
 def main() -> None:
