@@ -300,7 +300,9 @@ def run_benchmark(
     out = Path(out_dir) / "samples"
     write_jsonl(out / f"{name}{suffix}.jsonl", rows)
     write_jsonl(out / f"{name}{suffix}.problems.jsonl", problem_rows(problems))
-    check_sandbox_health(rows, name)  # after the samples are on disk: a broken sandbox fails, never scores 0 %
+    check_sandbox_health(
+        rows, name
+    )  # after the samples are on disk: a broken sandbox fails, never scores 0 %
     summary = summarize(rows, opts.k, n_boot=opts.bootstrap_samples, seed=opts.seed)
     summary.update(
         n_generated=generated, n_cached=cached_before, generation_seconds=round(gen_seconds, 3),

@@ -152,7 +152,9 @@ class LiveCodeBench:
         for i, row in enumerate(self._rows()):
             missing = [f for f in REQUIRED_FIELDS if f not in row]
             if missing:
-                raise missing_field(self.name, self.provenance, i, missing[0], "the LiveCodeBench columns", row)
+                raise missing_field(
+                    self.name, self.provenance, i, missing[0], "the LiveCodeBench columns", row
+                )
             date = str(row["contest_date"])[:10]
             if not self.start_date <= date <= self.end_date:
                 continue

@@ -69,4 +69,6 @@ def check_group_overrides(overrides: Sequence[str], conf_dir: Path) -> None:
         allowed = options(conf_dirs, group)
         for name in _chosen_names(override):
             if name not in allowed and name != "null":
-                raise GroupOptionError(f"{group}={name!r}: no such option in conf/{group}/; options: {allowed}")
+                raise GroupOptionError(
+                    f"{group}={name!r}: no such option in conf/{group}/; options: {allowed}"
+                )

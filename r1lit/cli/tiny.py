@@ -40,7 +40,9 @@ def _info(args: argparse.Namespace) -> int:
     spec = get_spec(args.name)
     target = model_dir(args.name, spec, args.cache_dir)
     if not is_built(target):
-        print(json.dumps({"name": args.name, "path": str(target), "built": False, "spec": vars(spec)}, indent=2))
+        print(
+            json.dumps({"name": args.name, "path": str(target), "built": False, "spec": vars(spec)}, indent=2)
+        )
         return 0
     meta = json.loads((target / MARKER).read_text())
     print(json.dumps({"path": str(target), "built": True, **meta}, indent=2))

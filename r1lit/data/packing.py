@@ -13,7 +13,9 @@ import torch
 from r1lit.data.tokenize import IGNORE_INDEX
 
 
-def pack_examples(examples: list[dict[str, list[int]]], max_length: int, pad_id: int) -> dict[str, torch.Tensor]:
+def pack_examples(
+    examples: list[dict[str, list[int]]], max_length: int, pad_id: int
+) -> dict[str, torch.Tensor]:
     """First-fit-decreasing packing into rows of at most `max_length` tokens (right-padded)."""
     rows: list[list[dict[str, list[int]]]] = []
     space: list[int] = []

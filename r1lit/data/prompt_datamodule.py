@@ -52,7 +52,10 @@ class PromptDataModule(StepCursorDataModule):
 
     def to_batch(self, records: list[Record], step: int = -1) -> dict[str, Any]:
         """Column-wise batch; every record field becomes a column (rewards may use any of them)."""
-        columns: dict[str, Any] = {"step": step, "prompt": [build_prompt(self.template, r["question"]) for r in records]}
+        columns: dict[str, Any] = {
+            "step": step,
+            "prompt": [build_prompt(self.template, r["question"]) for r in records],
+        }
         keys = dict.fromkeys(key for r in records for key in r)  # every record's fields: mixed-task batches
         for key in keys:
             if key != "messages":
@@ -66,5 +69,8 @@ class PromptDataModule(StepCursorDataModule):
     def val_dataloader(self) -> DataLoader | list:
         if not self.heldout_records:
             return []
-        chunks = [self.heldout_records[i : i + self.eval_batch_size] for i in range(0, len(self.heldout_records), self.eval_batch_size)]
+        chunks = [
+            self.heldout_records[i : i + self.eval_batch_size]
+            for i in range(0, len(self.heldout_records), self.eval_batch_size)
+        ]
         return DataLoader(chunks, batch_size=None, collate_fn=self.to_batch)

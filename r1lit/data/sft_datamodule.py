@@ -72,7 +72,9 @@ class SFTDataModule(StepCursorDataModule):
         prompt = record["prompt"]
         if isinstance(prompt, str):
             return tokenize_text(tokenizer, prompt, record["response"], self.max_length)
-        return tokenize_chat(tokenizer, [*prompt, {"role": "assistant", "content": record["response"]}], self.max_length)
+        return tokenize_chat(
+            tokenizer, [*prompt, {"role": "assistant", "content": record["response"]}], self.max_length
+        )
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_examples:
@@ -95,7 +97,9 @@ class SFTDataModule(StepCursorDataModule):
         group, slot = divmod(step, self.bucket_batches)
         pool = batch_indices(self.n_train(), self.batch_size * self.bucket_batches, self.seed, group)
         pool.sort(key=lambda i: len(self.train_examples[i]["input_ids"]))
-        order = torch.randperm(self.bucket_batches, generator=torch.Generator().manual_seed(self.seed + group)).tolist()
+        order = torch.randperm(
+            self.bucket_batches, generator=torch.Generator().manual_seed(self.seed + group)
+        ).tolist()
         chunk = pool[order[slot] * self.batch_size : (order[slot] + 1) * self.batch_size]
         world, rank = self.trainer.world_size, self.trainer.global_rank
         return chunk[rank::world]
@@ -111,4 +115,6 @@ class SFTDataModule(StepCursorDataModule):
     def val_dataloader(self) -> DataLoader | list:
         if not self.val_examples:
             return []
-        return DataLoader(self.val_examples, batch_size=self.batch_size, collate_fn=lambda ex: pad_batch(ex, self.pad_id))
+        return DataLoader(
+            self.val_examples, batch_size=self.batch_size, collate_fn=lambda ex: pad_batch(ex, self.pad_id)
+        )

@@ -55,7 +55,9 @@ class StepCursorDataModule(L.LightningDataModule):
         trainer = self.trainer
         max_steps = trainer.max_steps if trainer is not None and trainer.max_steps > 0 else None
         if max_steps is None:
-            raise ValueError("trainer.max_steps must be set (> 0): r1lit batches are indexed by optimizer step")
+            raise ValueError(
+                "trainer.max_steps must be set (> 0): r1lit batches are indexed by optimizer step"
+            )
         steps = StepBatches(
             self.n_train(),
             self.batch_size,

@@ -18,7 +18,9 @@ def _ids(tokenizer: Any, messages: list[dict[str, str]], add_generation_prompt: 
     return list(out)
 
 
-def tokenize_chat(tokenizer: Any, messages: list[dict[str, str]], max_length: int | None = None) -> dict[str, list[int]]:
+def tokenize_chat(
+    tokenizer: Any, messages: list[dict[str, str]], max_length: int | None = None
+) -> dict[str, list[int]]:
     """input_ids + labels for a conversation; labels are IGNORE_INDEX except on assistant turns.
 
     Each assistant turn is located by rendering the conversation up to it with and without the turn,
@@ -32,12 +34,16 @@ def tokenize_chat(tokenizer: Any, messages: list[dict[str, str]], max_length: in
         prefix = _ids(tokenizer, messages[:i], add_generation_prompt=True)
         upto = _ids(tokenizer, messages[: i + 1], add_generation_prompt=False)
         if input_ids[: len(upto)] != upto or upto[: len(prefix)] != prefix:
-            raise ValueError("chat template is not prefix-consistent; cannot locate assistant tokens for the loss mask")
+            raise ValueError(
+                "chat template is not prefix-consistent; cannot locate assistant tokens for the loss mask"
+            )
         labels[len(prefix) : len(upto)] = upto[len(prefix) :]
     return _truncate(input_ids, labels, max_length)
 
 
-def tokenize_text(tokenizer: Any, prompt: str, response: str, max_length: int | None = None) -> dict[str, list[int]]:
+def tokenize_text(
+    tokenizer: Any, prompt: str, response: str, max_length: int | None = None
+) -> dict[str, list[int]]:
     """Raw-text prompt (e.g. the R1-Zero template) + response + EOS; loss on response and EOS only."""
     prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     response_ids = tokenizer(response, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]

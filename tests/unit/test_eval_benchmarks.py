@@ -173,6 +173,8 @@ def test_code_benchmark_rows_missing_a_field_name_file_row_and_field(tmp_path: P
     path = write_jsonl(tmp_path / "lcb.jsonl", [row, {k: v for k, v in row.items() if k != "contest_date"}])
     with pytest.raises(ValueError, match=r"lcb\.jsonl record 2 has no field 'contest_date'"):
         build("livecodebench", path).load()
-    humaneval = write_jsonl(tmp_path / "he.jsonl", [{"task_id": "HumanEval/0", "prompt": "def f():\n", "test": ""}])
+    humaneval = write_jsonl(
+        tmp_path / "he.jsonl", [{"task_id": "HumanEval/0", "prompt": "def f():\n", "test": ""}]
+    )
     with pytest.raises(ValueError, match=r"he\.jsonl record 1 has no field 'entry_point'"):
         build("humaneval", humaneval).load()

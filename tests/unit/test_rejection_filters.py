@@ -188,5 +188,8 @@ def test_sample_chunk_checks_each_record_by_its_task() -> None:
             ScriptedGenerator(script), None, [record], 0, "r1_zero", SamplingParams(n=1, max_new_tokens=64),
             filters, seed=0,
         )  # fmt: skip
-        assert progress[0]["counts"] == ({"kept": 1} if reason is None else {reason: 1}), (record["id"], script)
+        assert progress[0]["counts"] == ({"kept": 1} if reason is None else {reason: 1}), (
+            record["id"],
+            script,
+        )
         assert progress[0]["n_correct"] == (reason is None)

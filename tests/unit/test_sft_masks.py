@@ -24,7 +24,10 @@ def tokenizer() -> PreTrainedTokenizerFast:
     tok.pre_tokenizer = pre_tokenizers.Split(pattern="\n", behavior="isolated")
     tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit()])
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token="<unk>",
+        tokenizer_object=tok,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        unk_token="<unk>",
         additional_special_tokens=["<|im_start|>"],
     )
     fast.chat_template = CHAT_TEMPLATE
@@ -39,7 +42,11 @@ def test_only_assistant_turns_and_their_eos_are_labelled(tokenizer: PreTrainedTo
         {"role": "assistant", "content": "ok"},
     ]
     out = tokenize_chat(tokenizer, messages)
-    labelled = [tokenizer.convert_ids_to_tokens(i) for i, lab in zip(out["input_ids"], out["labels"], strict=True) if lab != IGNORE_INDEX]
+    labelled = [
+        tokenizer.convert_ids_to_tokens(i)
+        for i, lab in zip(out["input_ids"], out["labels"], strict=True)
+        if lab != IGNORE_INDEX
+    ]
     # Each assistant turn contributes its content and its <|im_end|> (the EOS), nothing from user turns.
     assert [t for t in labelled if t.strip()] == ["4", "<|im_end|>", "ok", "<|im_end|>"]
     assert out["labels"][-len(labelled) :] != [IGNORE_INDEX] * len(labelled)
@@ -52,7 +59,9 @@ def test_raw_text_prompt_masks_prompt_and_keeps_eos(tokenizer: PreTrainedTokeniz
 
 
 def test_padding_is_never_labelled() -> None:
-    batch = pad_batch([{"input_ids": [5, 6, 7], "labels": [-100, 6, 7]}, {"input_ids": [5], "labels": [5]}], pad_id=0)
+    batch = pad_batch(
+        [{"input_ids": [5, 6, 7], "labels": [-100, 6, 7]}, {"input_ids": [5], "labels": [5]}], pad_id=0
+    )
     assert batch["input_ids"].tolist() == [[5, 6, 7], [5, 0, 0]]
     assert batch["labels"].tolist() == [[-100, 6, 7], [5, -100, -100]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
