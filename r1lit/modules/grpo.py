@@ -169,6 +169,7 @@ class GRPOModule(L.LightningModule):
         self._generator = None
         self.last_rollout: Rollout | None = None  # read by callbacks (sample logging)
         self._heldout_results: list[dict[str, Any]] = []
+        self.last_heldout: dict[str, Any] | None = None  # {step, metrics, results}: read by callbacks
 
     @staticmethod
     def _validate(args: dict[str, Any]) -> None:
@@ -435,6 +436,7 @@ class GRPOModule(L.LightningModule):
             return
         metrics = heldout.summarize(results, k=self.eval_sampling.n)
         step = self.global_step
+        self.last_heldout = {"step": step, "metrics": metrics, "results": results}  # sample tables
         for logger in self.loggers:  # explicit step: the JSONL, TensorBoard and CSV agree
             logger.log_metrics(metrics, step=step)
         if in_validation:  # also into trainer.callback_metrics (optimized_metric, early stopping)
