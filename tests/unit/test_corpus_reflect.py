@@ -53,7 +53,7 @@ def test_corpus_style_shares_follow_the_spec() -> None:
     styles = [classify_style(r) for _, r in docs]
     shares = {s: styles.count(s) / len(styles) for s in set(styles)}
     assert abs(shares["direct"] - (1 - SPEC.p_long)) < 0.04
-    assert 0.01 < shares["reflective"] < 0.08  # rare: RL has to discover it
+    assert 0.01 < shares["reflective"] < 0.1  # rare: RL has to discover it
     assert "other" not in shares
     assert all(p.endswith("Assistant:") and "Compute " in p for p, _ in docs[:50])
 
