@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("root", help="a run directory or a sweep (multirun) directory")
     parser.add_argument("--out", default=None, help="output folder (default: <root>/paper_figs)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")  # fontTools chatters at INFO
     for path in make_fig_reflection(args.root, args.out or Path(args.root) / "paper_figs"):
         print(path)
 

@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", default=None, help="output folder (default: <root>/paper_figs)")
     parser.add_argument("--max", type=int, default=3, help="most examples shown")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")  # fontTools chatters at INFO
     for path in make_table3(args.root, args.out or Path(args.root) / "paper_figs", args.max):
         print(path)
 
