@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import torch
+from omegaconf import OmegaConf
 
 from r1lit.callbacks.heldout_samples import (
     HELDOUT_COLUMNS,
@@ -118,3 +120,11 @@ def test_modules_without_heldout_evaluations_are_ignored() -> None:
     tables = TableLogger()
     HeldoutSamples(n_prompts=2, prompt_chars=100, tables=True).on_validation_end(_trainer(tables), object())
     assert tables.tables == []
+
+
+def test_default_callbacks_log_the_text_before_resume_logs_measures_it() -> None:
+    # ResumableLogs records the log sizes a resume keeps at the end of each evaluation; callbacks run in
+    # config order, so the held-out text must be written before then or a resume would cut it away.
+    conf = OmegaConf.load(Path(__file__).resolve().parents[2] / "conf" / "callbacks" / "default.yaml")
+    names = list(conf)
+    assert names.index("heldout_samples") < names.index("resume_logs")
