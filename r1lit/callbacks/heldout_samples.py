@@ -25,7 +25,7 @@ from typing import Any
 
 import lightning as L
 
-from r1lit.callbacks.sample_logger import _fence
+from r1lit.callbacks.sample_logger import fence
 
 HELDOUT_COLUMNS = [
     "step", "id", "sample", "prompt", "completion", "answer", "pred", "correct", "status", "length", "truncated",
@@ -66,10 +66,10 @@ def heldout_markdown(results: list[dict[str, Any]], n_prompts: int, prompt_chars
     for r in results[:n_prompts]:
         samples = "\n\n".join(
             f"sample {j}: **{r['status'][j]}**, answer `{r['preds'][j]}`, {r['lengths'][j]} tokens"
-            f"{' (truncated)' if r['truncated'][j] else ''}\n\n{_fence(text)}"
+            f"{' (truncated)' if r['truncated'][j] else ''}\n\n{fence(text)}"
             for j, text in enumerate(r["texts"])
         )
-        prompt = _fence((r["prompt"] or "")[-prompt_chars:])
+        prompt = fence((r["prompt"] or "")[-prompt_chars:])
         blocks.append(f"### {r['id']} (gold `{r['answer']}`)\n\n{prompt}\n\n{samples}")
     return "\n\n---\n\n".join(blocks)
 

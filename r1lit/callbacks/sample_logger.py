@@ -13,7 +13,7 @@ from typing import Any
 import lightning as L
 
 
-def _fence(text: str) -> str:
+def fence(text: str) -> str:
     """TensorBoard renders markdown: indent so tags like <think> show verbatim."""
     return "\n".join("    " + line for line in text.splitlines())
 
@@ -48,7 +48,7 @@ class SampleLogger(L.Callback):
             })  # fmt: skip
         text = "\n\n---\n\n".join(
             f"**reward {r['reward']}, advantage {r['advantage']:+.3f}, {r['length']} tokens ({r['finish_reason']})**\n\n"
-            f"{_fence(r['prompt'][-300:])}\n\n{_fence(r['completion'])}"
+            f"{fence(r['prompt'][-300:])}\n\n{fence(r['completion'])}"
             for r in rows
         )
         for logger in trainer.loggers:
