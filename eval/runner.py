@@ -28,6 +28,7 @@ from r1lit_eval.benchmarks.base import Benchmark, Problem, SampleGrade
 from r1lit_eval.cache import GenerationCache, prompt_key
 from r1lit_eval.metrics import check_sandbox_health, summarize
 
+from r1lit.io import read_jsonl, write_json_atomic, write_jsonl
 from r1lit.rollout.base import Generator, Prompt, SamplingParams
 from r1lit.rollout.fields import check_types, require
 
@@ -236,30 +237,6 @@ def context_summary(
     return block
 
 
-def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Every record of a JSONL file; a line that does not parse raises a ValueError naming file and line."""
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise ValueError(
-                    f"{path}:{lineno}: not a JSON record ({err.msg}); the file is torn or edited, "
-                    "restore it or rerun the evaluation that wrote it"
-                ) from err
-    return rows
-
-
 def problem_rows(problems: Sequence[Problem]) -> list[dict[str, Any]]:
     """What rescoring needs to re-grade without the data source: id, gold, kind, meta."""
     return [{"problem_id": p.id, "gold": p.gold, "kind": p.kind, "meta": p.meta} for p in problems]
@@ -322,12 +299,7 @@ def run_benchmark(
 
 def save_results(results: dict[str, Any], out_dir: str | Path, suffix: str = "") -> Path:
     """Write `results<suffix>.json` (written again after every benchmark, so partial runs keep their numbers)."""
-    path = Path(out_dir) / f"results{suffix}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_json_atomic(Path(out_dir) / f"results{suffix}.json", results)
 
 
 def merge_shards(out_dir: str | Path, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
