@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from r1lit.io import read_jsonl  # re-exported: paper_figs scripts import it from here
+
 log = logging.getLogger(__name__)
 
 EVENT_GLOB = "events.out.tfevents.*"
@@ -54,12 +56,6 @@ class Curve:
             by_step[int(step)] = float(value)
         steps = sorted(by_step)
         return cls(tuple(steps), tuple(by_step[s] for s in steps))
-
-
-def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
-    """Every non-empty line of a JSONL file, parsed."""
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def read_json(path: str | Path) -> Any:
