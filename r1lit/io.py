@@ -20,17 +20,20 @@ def _line(row: dict[str, Any]) -> str:
     return json.dumps(row, ensure_ascii=False) + "\n"
 
 
-def read_jsonl(path: str | Path, *, skip_bad: bool = False) -> list[dict[str, Any]]:
+def read_jsonl(path: str | Path, *, skip_bad: bool = False, missing_ok: bool = False) -> list[dict[str, Any]]:
     """Every record of a JSONL file (blank lines skipped).
 
     Args:
         path: the file.
         skip_bad: log a warning and skip a line that does not parse (a file appended to by a process that
             may crash mid-line, e.g. rejection sampling's chunks) instead of raising.
+        missing_ok: a file that does not exist (yet) reads as no records.
 
     Raises:
         ValueError: naming file and line, for a line that does not parse (unless `skip_bad`).
     """
+    if missing_ok and not Path(path).is_file():
+        return []
     rows = []
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):

@@ -25,9 +25,7 @@ Run it with `r1lit-train stage=rejection_sampling model.name_or_path=<checkpoint
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -36,6 +34,7 @@ from typing import Any
 
 from r1lit.data.sources import Record
 from r1lit.data.templates import build_prompt
+from r1lit.io import append_jsonl, read_jsonl
 from r1lit.rollout import Completion, Prompt, SamplingParams
 from r1lit.rollout.context import count_capped, warn_capped_once
 from r1lit.stages.dataset_card import write_card
@@ -51,28 +50,6 @@ PASSTHROUGH = ("task", "difficulty", "numbers", "target", "language", "source")
 def chunk_seed(seed: int, chunk_index: int) -> int:
     """Sampling seed of one chunk: a function of its index only, so a resumed run re-samples identically."""
     return (seed * 1_000_003 + chunk_index) % (2**31)
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """All complete lines of a JSONL file (a torn last line from a crash is ignored)."""
-    if not path.is_file():
-        return []
-    rows = []
-    for line in path.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            log.warning("%s: ignoring a partial line (interrupted write)", path)
-    return rows
-
-
-def append_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    """Append rows and flush them to disk before returning."""
-    with path.open("a") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def repair_torn_tail(path: Path) -> None:
@@ -221,8 +198,8 @@ def run(
     for name in (TRACES, PROGRESS):
         repair_torn_tail(out / name)
     records = select_prompts(prompts, limit)
-    done = {row["id"] for row in read_jsonl(out / PROGRESS)}
-    written = {row["id"] for row in read_jsonl(out / TRACES)}
+    done = {row["id"] for row in read_jsonl(out / PROGRESS, skip_bad=True, missing_ok=True)}
+    written = {row["id"] for row in read_jsonl(out / TRACES, skip_bad=True, missing_ok=True)}
     todo = [
         (i, chunk) for i, chunk in chunks(records, chunk_size) if not all(str(r["id"]) in done for r in chunk)
     ]
@@ -238,12 +215,13 @@ def run(
         for i, chunk in todo:
             t0 = time.perf_counter()
             traces, progress = sample_chunk(generator, tokenizer, chunk, i, template, sampling, filters, seed)
-            append_jsonl(out / TRACES, [t for t in traces if t["id"] not in written])
+            append_jsonl(out / TRACES, [t for t in traces if t["id"] not in written], fsync=True)
             written.update(t["id"] for t in traces)
             elapsed = time.perf_counter() - t0
             append_jsonl(
                 out / PROGRESS,
                 [{**p, "elapsed_s": elapsed / len(progress)} for p in progress if p["id"] not in done],
+                fsync=True,
             )
             done.update(p["id"] for p in progress)
             log.info(
@@ -260,8 +238,8 @@ def run(
         source,
         dataclasses.asdict(sampling),
         dataclasses.asdict(filters),
-        read_jsonl(out / PROGRESS),
-        read_jsonl(out / TRACES),
+        read_jsonl(out / PROGRESS, skip_bad=True, missing_ok=True),
+        read_jsonl(out / TRACES, skip_bad=True, missing_ok=True),
     )
     log.info(
         "rejection sampling done: %d traces from %d prompts (%s)",

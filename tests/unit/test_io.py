@@ -29,6 +29,9 @@ def test_torn_line_raises_naming_file_and_line_unless_skipped(
     with caplog.at_level(logging.WARNING, logger="r1lit.io"):
         assert read_jsonl(path, skip_bad=True) == [{"a": 1}]
     assert "t.jsonl:2" in caplog.text
+    assert read_jsonl(tmp_path / "absent.jsonl", missing_ok=True) == []
+    with pytest.raises(FileNotFoundError):
+        read_jsonl(tmp_path / "absent.jsonl")
 
 
 def test_atomic_json_replaces_the_file_and_leaves_no_temporary(tmp_path: Path) -> None:
