@@ -16,11 +16,12 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from r1lit.io import write_json_atomic
 
 log = logging.getLogger(__name__)
 MARKER = "DONE.json"
@@ -53,17 +54,12 @@ def scalar_metrics(callback_metrics: Mapping[str, Any]) -> dict[str, float]:
 
 def mark_done(run_dir: str | Path, metrics: Mapping[str, float], global_step: int) -> Path:
     """Write the marker atomically (a crash never leaves a half-written DONE.json)."""
-    path = Path(run_dir) / MARKER
-    path.parent.mkdir(parents=True, exist_ok=True)
     record = {
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "global_step": int(global_step),
         "metrics": dict(metrics),
     }
-    tmp = path.with_name(f".{MARKER}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_json_atomic(Path(run_dir) / MARKER, record, sort_keys=True)
 
 
 def optimized_value(metrics: Mapping[str, float], name: str | None) -> float | None:

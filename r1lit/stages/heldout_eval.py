@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 from r1lit.data.sources import Record
 from r1lit.data.templates import build_prompt
+from r1lit.io import write_json_atomic, write_jsonl
 from r1lit.modules.heldout import PREFIX, score_groups, summarize
 from r1lit.rollout import SamplingParams
 
@@ -61,14 +61,8 @@ def write_results(
     out_dir: Path, name: str, summary: dict[str, Any], rows: list[dict[str, Any]], model: dict[str, Any]
 ) -> Path:
     """Write samples first and results.json last (atomically): results.json marks a finished evaluation."""
-    samples = out_dir / "samples" / f"{name}.jsonl"
-    samples.parent.mkdir(parents=True, exist_ok=True)
-    samples.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
-    path = out_dir / RESULTS
-    tmp = path.with_name(f".{RESULTS}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps({"model": model, "benchmarks": {name: summary}}, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    write_jsonl(out_dir / "samples" / f"{name}.jsonl", rows)
+    return write_json_atomic(out_dir / RESULTS, {"model": model, "benchmarks": {name: summary}})
 
 
 def evaluate_checkpoint(
