@@ -74,8 +74,11 @@ def train(cfg: DictConfig) -> float | None:
     import lightning as L
     from lightning.pytorch.trainer.states import TrainerStatus
 
+    from r1lit.callbacks.progress import StepProgressBar
+    from r1lit.cli.lightning_logs import tame_lightning_logs
     from r1lit.rewards.compose import build_reward_terms
 
+    tame_lightning_logs()
     L.seed_everything(cfg.seed, workers=True)
     datamodule = hydra.utils.instantiate(cfg.stage.datamodule)
     extra: dict[str, Any] = {}
@@ -83,6 +86,8 @@ def train(cfg: DictConfig) -> float | None:
         extra["rewards"] = build_reward_terms(hydra.utils.instantiate(cfg.reward))
     module = hydra.utils.instantiate(cfg.stage.module, **extra, _convert_="all")
     callbacks = _instantiate_dict(cfg.get("callbacks"))
+    if cfg.trainer.get("enable_progress_bar") is not False:  # None is Lightning's "on"
+        callbacks.append(StepProgressBar())  # steps of max_steps with an ETA, not `Epoch 0/-2`
     loggers = _instantiate_dict(cfg.get("logger"))
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     Path(cfg.paths.run_dir).mkdir(parents=True, exist_ok=True)
@@ -92,6 +97,8 @@ def train(cfg: DictConfig) -> float | None:
     # Only a fit that ran to its end counts as done (an exception or Ctrl-C never gets here with FINISHED).
     if trainer.state.status == TrainerStatus.FINISHED and trainer.is_global_zero:
         mark_done(cfg.paths.run_dir, metrics, trainer.global_step)
+    if trainer.is_global_zero:
+        log.info("run folder: %s (step %d)", Path(cfg.paths.run_dir).resolve(), trainer.global_step)
     return optimized_value(metrics, cfg.optimized_metric)
 
 
