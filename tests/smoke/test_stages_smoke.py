@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from pathlib import Path
 
+import pytest
 import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
@@ -40,13 +42,20 @@ def logged(run_dir: Path) -> set[str]:
         return {key for row in csv.DictReader(f) for key, value in row.items() if value}
 
 
-def test_sft_stage(tiny_model_dir: Path, tmp_path: Path) -> None:
-    run(compose_stage(tmp_path, tiny_model_dir, [
+def test_sft_stage(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = compose_stage(tmp_path, tiny_model_dir, [
         "stage=sft", "data=synthetic_traces", "data.train.n=8", "trainer.max_steps=2",
         "stage.datamodule.batch_size=4", "stage.module.warmup_steps=0",
-    ]))  # fmt: skip
+    ])  # fmt: skip
+    cfg.trainer.enable_progress_bar = True
+    with caplog.at_level(logging.INFO, logger="r1lit.cli.train"):
+        run(cfg)
     assert global_step(tmp_path) == 2 and "train/loss" in logged(tmp_path)
     load_causal_lm(str(tmp_path / "hf" / "final"))
+    assert "2/2 [" in capsys.readouterr().out  # steps of max_steps, not `Epoch 0/-2`
+    assert caplog.records[-1].getMessage() == f"run folder: {tmp_path.resolve()} (step 2)"
 
 
 def test_grpo_stage_with_the_r1_rewards(tiny_model_dir: Path, tmp_path: Path) -> None:
