@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from r1lit.tables import latex_escape
+
 GOLDEN_PATH = Path(__file__).resolve().parent / "golden" / "paper_tables.yaml"
 PAPER_CONS_K = 64
 Table = tuple[list[str], list[list[str]]]
@@ -118,21 +120,15 @@ def to_markdown(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _latex_escape(text: str) -> str:
-    for char, repl in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#")):
-        text = text.replace(char, repl)
-    return text
-
-
 def to_latex(table: Table, caption: str = "") -> str:
     headers, rows = table
     spec = "l" + "r" * (len(headers) - 1)
     out = [r"\begin{table}[t]", r"\centering", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
-           " & ".join(_latex_escape(h) for h in headers) + r" \\", r"\midrule"]  # fmt: skip
-    out += [" & ".join(_latex_escape(c) for c in row) + r" \\" for row in rows]
+           " & ".join(latex_escape(h) for h in headers) + r" \\", r"\midrule"]  # fmt: skip
+    out += [" & ".join(latex_escape(c) for c in row) + r" \\" for row in rows]
     out += [r"\bottomrule", r"\end{tabular}"]
     if caption:
-        out.append(rf"\caption{{{_latex_escape(caption)}}}")
+        out.append(rf"\caption{{{latex_escape(caption)}}}")
     out.append(r"\end{table}")
     return "\n".join(out) + "\n"
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from paper_figs.io import Curve, Run
+from r1lit.tables import latex_escape
 
 # Overrides that never define a setting: the seed varies within a group, the rest are bookkeeping.
 IGNORED_KEYS = ("seed", "run_name", "resume", "paths.output_root", "hydra.sweep.dir")
@@ -155,7 +156,7 @@ class Table:
         return "\n".join(lines).rstrip() + "\n"
 
     def to_latex(self) -> str:
-        esc = _latex_escape
+        esc = latex_escape
         lines = [
             "\\begin{table}[t]", "\\centering", "\\small",
             f"\\caption{{{esc(self.title)}}}",
@@ -174,13 +175,6 @@ class Table:
 
     def to_csv_rows(self) -> list[list[str]]:
         return [self.columns] + (self.reference_rows or []) + self.rows
-
-
-def _latex_escape(text: str) -> str:
-    text = str(text).replace("\\", "\\textbackslash{}")
-    for ch in "&%$#_{}":
-        text = text.replace(ch, "\\" + ch)
-    return text.replace("±", "$\\pm$").replace("—", "--").replace("~", "\\textasciitilde{}")
 
 
 # ---- runs -> groups ---------------------------------------------------------------------------------
