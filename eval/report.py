@@ -22,10 +22,11 @@ PAPER_CONS_K = 64
 Table = tuple[list[str], list[list[str]]]
 
 
-def load_golden(path: str | Path = GOLDEN_PATH) -> dict[str, Any]:
+def load_golden(path: str | Path | None = None) -> dict[str, Any]:
+    """The paper's reference tables: `path`, or the bundled `golden/paper_tables.yaml` when None."""
     import yaml
 
-    with open(path, encoding="utf-8") as fh:
+    with open(GOLDEN_PATH if path is None else path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
 

@@ -16,11 +16,10 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
+from r1lit_eval.report import load_golden
 
 from paper_figs.aggregate import (
     IGNORED_KEYS,
@@ -44,17 +43,6 @@ from paper_figs.io import (
 from paper_figs.table_sweep import write_table
 
 EVAL_SUBDIR = "eval"
-
-
-def load_golden(path: str | Path | None = None) -> dict[str, Any]:
-    """The paper's reference tables (eval/golden/paper_tables.yaml)."""
-    if path is None:
-        try:
-            path = resources.files("r1lit_eval") / "golden" / "paper_tables.yaml"
-            return yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (ModuleNotFoundError, FileNotFoundError):
-            path = Path(__file__).resolve().parents[1] / "eval" / "golden" / "paper_tables.yaml"
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
 
 
 def eval_owner(eval_dir: Path, root: Path) -> Path | None:
