@@ -21,11 +21,12 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 from r1lit_eval.process import end_start_up, exit_without_teardown, start_up_without_gc
 
+from r1lit.models import DTYPES  # no torch at import: config errors stay instant
+
 log = logging.getLogger("r1lit_eval")
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
 MODES = ("run", "merge", "rescore", "compare")
 BACKENDS = ("hf", "vllm", "scripted")
-DTYPES = ("float32", "bfloat16", "float16", "auto")
 
 
 def group_options(group: str) -> str:
