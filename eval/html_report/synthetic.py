@@ -10,14 +10,13 @@ handlers and non-BMP unicode must all show as text. A "token" here is 4 characte
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import time
 from pathlib import Path
 from typing import Any
 
 from r1lit_eval.metrics import summarize
-from r1lit_eval.runner import write_jsonl
+from r1lit_eval.runner import save_results, write_jsonl
 
 HOSTILE = "</script><script>document.body.dataset.pwned=1</script> <!-- <img src=x onerror='document.body.dataset.pwned=2'> &amp; é 日本 😀"
 STATUSES = ("correct", "incorrect", "no_answer")
@@ -67,7 +66,7 @@ def write_synthetic_eval(
         rows = synthetic_rows(bench, n_problems, k, n_chars, seed + b, shift)
         write_jsonl(out_dir / "samples" / f"{bench}.jsonl", rows)
         results["benchmarks"][bench] = summarize(rows, k, n_boot=100, seed=seed)
-    (out_dir / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    save_results(results, out_dir)
     return out_dir
 
 
