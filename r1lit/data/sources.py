@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from r1lit.io import read_jsonl
 from r1lit.tasks.checks import gold_text
 
 Record = dict[str, Any]
@@ -137,7 +138,7 @@ def local_file(
     elif p.suffix == ".json":
         rows = json.loads(p.read_text())
     else:
-        rows = [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
+        rows = read_jsonl(p)
     return _adapt(rows[:limit] if limit else rows, adapter, fields, p.stem, str(p))
 
 

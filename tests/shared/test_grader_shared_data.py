@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 import yaml
 
 from r1lit.grading import grade, grade_many, is_equivalent
+from r1lit.io import read_jsonl
 
 pytestmark = pytest.mark.shared_data
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "grader_disagreements.yaml"
@@ -27,10 +27,6 @@ SKYTHOUGHT = [  # file, answer kind, reported accuracy (their metrics.json)
     ("gen_skythought_qwen2.5-math-7b_math500_greedy.jsonl", "math", 52.4),
     ("gen_skythought_sky-t1-math-reflection-0.5-32b_aime24_greedy.jsonl", "int", 36.7),
 ]
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module")

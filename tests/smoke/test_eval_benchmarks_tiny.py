@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from r1lit.io import read_jsonl
+
 BENCHMARKS = ["aime24", "aime25", "amc23", "math500", "gpqa", "livecodebench", "humaneval", "synthetic"]
 STATUSES = {"correct", "incorrect", "no_answer", "bad_gold", "timeout", "error"}
 K, LIMIT, MAX_NEW = 2, 2, 8
@@ -62,10 +64,6 @@ def run_eval(*overrides: str) -> list[str]:
                           capture_output=True, text=True, timeout=900)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-4000:]
     return json.loads(proc.stdout.strip().splitlines()[-1].removeprefix("FORBIDDEN="))
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module")

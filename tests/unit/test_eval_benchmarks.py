@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,8 @@ from omegaconf import OmegaConf
 from r1lit_eval.benchmarks import registry
 from r1lit_eval.benchmarks.gpqa import OPTION_COLUMNS, option_permutation
 from r1lit_eval.benchmarks.math_benchmarks import field_value, gold_to_str
+
+from r1lit.io import write_jsonl
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "benchmark"
 INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
@@ -33,11 +34,6 @@ def bench_cfg(name: str) -> dict:
 def build(name: str, local_path: Path) -> object:
     cfg = bench_cfg(name)
     return registry.build_benchmark(name, cfg["loader"] | {"local_path": str(local_path)})
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
 
 
 def test_unknown_benchmark_lists_the_registered_ones() -> None:

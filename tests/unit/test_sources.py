@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+import r1lit.io
 from r1lit.data import sources
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> str:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return str(path)
+    return str(r1lit.io.write_jsonl(path, rows))  # datasets' data_files takes a string
 
 
 def test_numina_tir_schema_maps_to_prompt_and_chat_records(tmp_path: Path) -> None:
