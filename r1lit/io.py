@@ -30,7 +30,8 @@ def read_jsonl(path: str | Path, *, skip_bad: bool = False, missing_ok: bool = F
         missing_ok: a file that does not exist (yet) reads as no records.
 
     Raises:
-        ValueError: naming file and line, for a line that does not parse (unless `skip_bad`).
+        ValueError: naming file and line, for a line that does not parse (unless `skip_bad`) or holds
+            something other than a JSON object.
     """
     if missing_ok and not Path(path).is_file():
         return []
@@ -49,6 +50,8 @@ def read_jsonl(path: str | Path, *, skip_bad: bool = False, missing_ok: bool = F
                     f"{path}:{lineno}: not a JSON record ({err.msg}); the file is torn or edited, "
                     "restore it or rerun the step that wrote it"
                 ) from err
+            if not isinstance(rows[-1], dict):
+                raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(rows[-1]).__name__}")
     return rows
 
 

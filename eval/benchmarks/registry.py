@@ -14,6 +14,8 @@ from typing import Any
 
 from r1lit_eval.benchmarks.base import Benchmark
 
+from r1lit.io import read_jsonl
+
 BENCHMARKS: dict[str, str] = {
     "aime24": "r1lit_eval.benchmarks.math_benchmarks:MathBenchmark",
     "aime25": "r1lit_eval.benchmarks.math_benchmarks:MathBenchmark",
@@ -138,19 +140,7 @@ def read_local_records(path: str | Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise FileNotFoundError(f"benchmark file not found: {path}")
     if path.suffix == ".jsonl":
-        rows = []
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise ValueError(f"{path}:{lineno}: not a JSON record ({err.msg})") from err
-                if not isinstance(row, dict):
-                    raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
-                rows.append(row)
-        return rows
+        return read_jsonl(path)
     if path.suffix == ".json":
         data = json.loads(path.read_text(encoding="utf-8"))
         return data["data"] if isinstance(data, dict) and "data" in data else list(data)

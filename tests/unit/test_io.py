@@ -29,6 +29,9 @@ def test_torn_line_raises_naming_file_and_line_unless_skipped(
     with caplog.at_level(logging.WARNING, logger="r1lit.io"):
         assert read_jsonl(path, skip_bad=True) == [{"a": 1}]
     assert "t.jsonl:2" in caplog.text
+    path.write_text('{"a": 1}\n[1, 2]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"t\.jsonl:2: expected a JSON object, got list"):
+        read_jsonl(path, skip_bad=True)
     assert read_jsonl(tmp_path / "absent.jsonl", missing_ok=True) == []
     with pytest.raises(FileNotFoundError):
         read_jsonl(tmp_path / "absent.jsonl")
