@@ -16,12 +16,15 @@ from lightning.pytorch.callbacks import TQDMProgressBar
 class StepProgressBar(TQDMProgressBar):
     """One bar from `global_step` to `max_steps` (the validation bars are Lightning's)."""
 
+    @property
+    def train_description(self) -> str:
+        return "step"
+
     def on_train_start(self, trainer: pl.Trainer, *_: Any) -> None:
         self.train_progress_bar = self.init_train_tqdm()
         self.train_progress_bar.reset(total=trainer.max_steps if trainer.max_steps > 0 else None)
         self.train_progress_bar.initial = trainer.global_step  # a resumed run: ETA over the steps left
         self.train_progress_bar.n = trainer.global_step
-        self.train_progress_bar.set_description("step")
 
     def on_train_epoch_start(self, trainer: pl.Trainer, *_: Any) -> None:
         """Keep the one bar across epochs (the base class resets it to the epoch's batches)."""
