@@ -17,7 +17,7 @@ from typing import Any
 
 from r1lit_eval.benchmarks.base import Problem, SampleGrade
 from r1lit_eval.benchmarks.math_benchmarks import verdict_to_grade
-from r1lit_eval.benchmarks.registry import load_records, missing_field
+from r1lit_eval.benchmarks.registry import RecordSource, missing_field
 
 from r1lit.rollout.base import Prompt
 
@@ -62,13 +62,7 @@ class GPQA:
         self.name = name
         self.seed = seed
         self.template = template
-        self.source = {
-            "local_path": local_path,
-            "hub_id": hub_id,
-            "hub_config": hub_config,
-            "revision": revision,
-            "split": split,
-        }
+        self.source = RecordSource(local_path, hub_id, hub_config, revision, split)
         self.timeout_s = timeout_s
         self.provenance: dict[str, Any] = {}
 
@@ -93,7 +87,7 @@ class GPQA:
         return Problem(id=record_id, prompt=prompt, gold=gold, kind="choice", meta=meta)
 
     def load(self) -> list[Problem]:
-        rows, self.provenance = load_records(**self.source)
+        rows, self.provenance = self.source.load()
         return [self._problem(i, row) for i, row in enumerate(rows)]
 
     def grade(self, problem: Problem, completion: str) -> SampleGrade:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from r1lit_eval.benchmarks.base import Problem, SampleGrade
-from r1lit_eval.benchmarks.registry import load_records, missing_field
+from r1lit_eval.benchmarks.registry import RecordSource, missing_field
 
 from r1lit.rollout.base import Prompt
 
@@ -89,19 +89,13 @@ class MathBenchmark:
         self.instruction = instruction
         self.template = template
         self.kind = kind
-        self.source = {
-            "local_path": local_path,
-            "hub_id": hub_id,
-            "hub_config": hub_config,
-            "revision": revision,
-            "split": split,
-        }
+        self.source = RecordSource(local_path, hub_id, hub_config, revision, split)
         self.timeout_s = timeout_s
         self.provenance: dict[str, Any] = {}
 
     def load(self) -> list[Problem]:
         """All problems, in file order; ids come from the `id` field(s), else `<name>-<row index>`."""
-        rows, self.provenance = load_records(**self.source)
+        rows, self.provenance = self.source.load()
         problems, seen = [], set()
         for i, row in enumerate(rows):
             question = field_value(row, self.fields["question"])

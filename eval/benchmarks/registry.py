@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,21 @@ def read_local_records(path: str | Path) -> list[dict[str, Any]]:
     raise ValueError(
         f"unsupported benchmark file type {path.suffix!r} ({path}); use .jsonl, .json, .csv or .parquet"
     )
+
+
+@dataclass(frozen=True)
+class RecordSource:
+    """Where a benchmark's rows come from (its loader's keys): a local file, else a hub dataset."""
+
+    local_path: str | None
+    hub_id: str | None
+    hub_config: str | None
+    revision: str | None
+    split: str | None
+
+    def load(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The rows and their provenance (`load_records`)."""
+        return load_records(**asdict(self))
 
 
 def load_records(
