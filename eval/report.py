@@ -9,13 +9,11 @@ budget column shows when the model's context cut `max_new_tokens`, e.g. `32768 -
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from r1lit.tables import latex_escape
+from r1lit.tables import csv_text, latex_escape, latex_row, markdown_lines, write_formats
 
 GOLDEN_PATH = Path(__file__).resolve().parent / "golden" / "paper_tables.yaml"
 PAPER_CONS_K = 64
@@ -116,18 +114,14 @@ def metrics_table(results: dict[str, Any]) -> Table:
 
 def to_markdown(table: Table) -> str:
     headers, rows = table
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(["---"] * len(headers)) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
+    return "\n".join(markdown_lines(headers, rows)) + "\n"
 
 
 def to_latex(table: Table, caption: str = "") -> str:
     headers, rows = table
     spec = "l" + "r" * (len(headers) - 1)
-    out = [r"\begin{table}[t]", r"\centering", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
-           " & ".join(latex_escape(h) for h in headers) + r" \\", r"\midrule"]  # fmt: skip
-    out += [" & ".join(latex_escape(c) for c in row) + r" \\" for row in rows]
-    out += [r"\bottomrule", r"\end{tabular}"]
+    out = [r"\begin{table}[t]", r"\centering", rf"\begin{{tabular}}{{{spec}}}", r"\toprule", latex_row(headers),
+           r"\midrule", *(latex_row(row) for row in rows), r"\bottomrule", r"\end{tabular}"]  # fmt: skip
     if caption:
         out.append(rf"\caption{{{latex_escape(caption)}}}")
     out.append(r"\end{table}")
@@ -136,26 +130,14 @@ def to_latex(table: Table, caption: str = "") -> str:
 
 def to_csv(table: Table) -> str:
     headers, rows = table
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return buf.getvalue()
+    return csv_text([headers, *rows])
 
 
 def write_table(table: Table, stem: Path, caption: str = "") -> list[Path]:
     """Write `<stem>.md`, `<stem>.tex` and `<stem>.csv`; return their paths."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for suffix, text in (
-        (".md", to_markdown(table)),
-        (".tex", to_latex(table, caption)),
-        (".csv", to_csv(table)),
-    ):
-        path = stem.with_suffix(suffix)
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return paths
+    return write_formats(
+        stem, {".md": to_markdown(table), ".tex": to_latex(table, caption), ".csv": to_csv(table)}
+    )
 
 
 def write_reports(
