@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from paper_figs.io import Curve, Run
-from r1lit.tables import latex_escape
+from r1lit.tables import latex_escape, latex_row, markdown_lines
 
 # Overrides that never define a setting: the seed varies within a group, the rest are bookkeeping.
 IGNORED_KEYS = ("seed", "run_name", "resume", "paths.output_root", "hydra.sweep.dir")
@@ -147,11 +147,8 @@ class Table:
         lines = [
             f"**{self.title}**",
             "",
-            "| " + " | ".join(self.columns) + " |",
-            "|" + "---|" * len(self.columns),
+            *markdown_lines(self.columns, (self.reference_rows or []) + self.rows),
         ]
-        for row in (self.reference_rows or []) + self.rows:
-            lines.append("| " + " | ".join(row) + " |")
         lines += [""] + [f"{note}  " for note in self.notes or []]
         return "\n".join(lines).rstrip() + "\n"
 
@@ -161,13 +158,11 @@ class Table:
             "\\begin{table}[t]", "\\centering", "\\small",
             f"\\caption{{{esc(self.title)}}}",
             "\\begin{tabular}{l" + "c" * (len(self.columns) - 1) + "}", "\\toprule",
-            " & ".join(esc(c) for c in self.columns) + " \\\\", "\\midrule",
+            latex_row(self.columns), "\\midrule",
         ]  # fmt: skip
         if self.reference_rows:
-            lines += [" & ".join(esc(c) for c in row) + " \\\\" for row in self.reference_rows] + [
-                "\\midrule"
-            ]
-        lines += [" & ".join(esc(c) for c in row) + " \\\\" for row in self.rows]
+            lines += [*(latex_row(row) for row in self.reference_rows), "\\midrule"]
+        lines += [latex_row(row) for row in self.rows]
         lines += ["\\bottomrule", "\\end{tabular}"]
         lines += [f"\\\\[2pt]\\footnotesize {esc(n)}" for n in self.notes or []]
         lines += ["\\end{table}"]

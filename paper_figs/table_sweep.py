@@ -16,7 +16,6 @@ Writes `<stem>.md`, `<stem>.tex`, `<stem>.csv` and `<stem>.json` (the numbers: l
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from paper_figs.aggregate import Stat, Table, group_runs, last_value, mean_std, tail_mean
 from paper_figs.io import Run, discover_runs
+from r1lit.tables import csv_text, write_formats
 
 STEM = "table_sweep"
 
@@ -87,12 +87,8 @@ def sweep_table(runs: Sequence[Run], title: str, tail: int = 5) -> tuple[Table, 
 
 def write_table(table: Table, stem: Path, numbers: dict | None = None) -> list[Path]:
     """`<stem>.md`, `.tex`, `.csv` (and `.json` with the numbers when given)."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = [stem.with_suffix(".md"), stem.with_suffix(".tex"), stem.with_suffix(".csv")]
-    paths[0].write_text(table.to_markdown(), encoding="utf-8")
-    paths[1].write_text(table.to_latex(), encoding="utf-8")
-    with open(paths[2], "w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(table.to_csv_rows())
+    texts = {".md": table.to_markdown(), ".tex": table.to_latex(), ".csv": csv_text(table.to_csv_rows())}
+    paths = write_formats(stem, texts)
     if numbers is not None:
         paths.append(stem.with_suffix(".json"))
         paths[-1].write_text(json.dumps(numbers, indent=2, allow_nan=True), encoding="utf-8")
