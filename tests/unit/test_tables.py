@@ -1,10 +1,12 @@
-"""r1lit.tables.latex_escape: the one escape of table cells for LaTeX."""
+"""r1lit.tables: the one LaTeX escape and the md/tex/csv pieces that eval and paper_figs share."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from r1lit.tables import latex_escape
+from r1lit.tables import csv_text, latex_escape, latex_row, markdown_lines, write_formats
 
 
 @pytest.mark.parametrize(
@@ -25,3 +27,11 @@ from r1lit.tables import latex_escape
 )
 def test_each_special_character_becomes_literal_text(text: object, latex: str) -> None:
     assert latex_escape(text) == latex
+
+
+def test_rows_render_as_markdown_latex_and_csv_written_side_by_side(tmp_path: Path) -> None:
+    assert markdown_lines(["a", "b"], [["1", "2"]]) == ["| a | b |", "|---|---|", "| 1 | 2 |"]
+    assert latex_row(["a_b", "50%"]) == r"a\_b & 50\% \\"
+    assert csv_text([["a", "b,c"], [1, 2]]) == 'a,"b,c"\n1,2\n'
+    paths = write_formats(tmp_path / "t" / "table", {".md": "m", ".csv": "c"})
+    assert [p.name for p in paths] == ["table.md", "table.csv"] and paths[1].read_text() == "c"
