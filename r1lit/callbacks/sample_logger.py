@@ -6,11 +6,12 @@ long before a scalar shows it. The module must expose `last_rollout` (r1lit.modu
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import lightning as L
+
+from r1lit.io import append_jsonl
 
 
 def fence(text: str) -> str:
@@ -56,6 +57,4 @@ class SampleLogger(L.Callback):
             if hasattr(experiment, "add_text"):
                 experiment.add_text("samples", text, global_step=rollout.step)
         if self.jsonl is not None:
-            self.jsonl.parent.mkdir(parents=True, exist_ok=True)
-            with self.jsonl.open("a") as f:
-                f.writelines(json.dumps(r) + "\n" for r in rows)
+            append_jsonl(self.jsonl, rows)

@@ -24,6 +24,7 @@ from typing import Any
 
 import torch.distributed as dist
 
+from r1lit import io
 from r1lit.grading import is_equivalent
 from r1lit.grading.metrics import cons_at_k, mean_pass1, pass_at_k
 from r1lit.rollout.base import Completion
@@ -116,12 +117,8 @@ def append_jsonl(
 ) -> None:
     """Append the summary line to `path` and the per-prompt lines to `<stem>_samples.jsonl`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     k = len(results[0]["correct"]) if results else 0
     summary = {"step": step, "k": k, "n_prompts": len(results)}
     summary.update({key.split("/", 1)[1]: value for key, value in metrics.items()})
-    with path.open("a") as f:
-        f.write(json.dumps(summary) + "\n")
-    with path.with_name(f"{path.stem}_samples.jsonl").open("a") as f:
-        for r in results:
-            f.write(json.dumps({"step": step, **r}) + "\n")
+    io.append_jsonl(path, [summary])
+    io.append_jsonl(path.with_name(f"{path.stem}_samples.jsonl"), [{"step": step, **r} for r in results])
