@@ -46,7 +46,9 @@ def encode_corpus(tok: Tokenizer, docs: list[tuple[str, str]]) -> list[tuple[lis
     return [(p.ids + r.ids, len(p.ids)) for p, r in zip(prompts, responses, strict=True)]
 
 
-def collate(batch: list[tuple[list[int], int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def collate(
+    batch: list[tuple[list[int], int]], pad_id: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Right-padded input ids, attention mask and labels (prompt and padding ignored)."""
     length = max(len(ids) for ids, _ in batch)
     input_ids = torch.full((len(batch), length), pad_id, dtype=torch.long)  # [B, L]
@@ -66,7 +68,9 @@ def _lr_at(step: int, spec: TinySpec) -> float:
     return spec.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def pretrain(model: Qwen2ForCausalLM, encoded: list[tuple[list[int], int]], spec: TinySpec, pad_id: int) -> dict:
+def pretrain(
+    model: Qwen2ForCausalLM, encoded: list[tuple[list[int], int]], spec: TinySpec, pad_id: int
+) -> dict:
     """Train `model` in place for `spec.steps` steps of `spec.batch_size` documents, in corpus order.
 
     Documents are consumed in order (the corpus is already shuffled), each batch sorted by nothing:
@@ -93,7 +97,13 @@ def pretrain(model: Qwen2ForCausalLM, encoded: list[tuple[list[int], int]], spec
         opt.step()
         losses.append(loss.item())
         if step % 100 == 0 or step == spec.steps - 1:
-            log.info("tiny pretrain step %d/%d loss %.4f (%.0fs)", step, spec.steps, loss.item(), time.perf_counter() - start)
+            log.info(
+                "tiny pretrain step %d/%d loss %.4f (%.0fs)",
+                step,
+                spec.steps,
+                loss.item(),
+                time.perf_counter() - start,
+            )
     model.eval()
     tail = losses[-max(1, len(losses) // 10) :]
     return {"final_loss": sum(tail) / len(tail), "train_seconds": time.perf_counter() - start}
