@@ -17,6 +17,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from r1lit.tasks.synthetic import TASKS
 from r1lit.tiny.specs import SPECS
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.choices["build"].add_argument("--force", action="store_true", help="delete and rebuild")
     s = sub.choices["sample"]
     s.add_argument("--template", default="r1_zero", choices=["r1_zero", "chat_boxed"])
-    s.add_argument("--task", default="arithmetic", choices=["arithmetic", "countdown"])
+    s.add_argument("--task", default="arithmetic", choices=list(TASKS))
     s.add_argument("--difficulty", type=int, default=3)
     s.add_argument("-n", type=int, default=4, help="number of held-out problems")
     s.add_argument("--temperature", type=float, default=0.6)
