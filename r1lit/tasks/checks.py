@@ -34,6 +34,7 @@ NOT_APPLICABLE = "not_applicable"  # a status beside the grader's: no answer che
 RECORD_FIELDS = ("id", "task", "answer", "numbers", "target", "tests")  # what a check may read
 UNCHECKED_TASKS = ("code", "general")  # graded by execution / a reward model, not here
 # LaTeX / typographic operators a model may write in a Countdown expression, as Python operators.
+_INTEGER = re.compile(r"[-−]?\d+")  # the grader's pred: commas and a trailing .0 already dropped
 _COUNTDOWN_OPS = re.compile(r"\\times|\\cdot|×|·|\\left|\\right|\$")
 
 
@@ -72,7 +73,12 @@ def _check_math(record: Mapping[str, Any], completion: str | None, kind: str, ti
 def _check_arithmetic(
     record: Mapping[str, Any], completion: str | None, kind: str, timeout_s: float
 ) -> Verdict:
-    return grade(completion, gold_text(record.get("answer")), kind="int", timeout_s=timeout_s)
+    verdict = grade(completion, gold_text(record.get("answer")), kind="int", timeout_s=timeout_s)
+    if verdict.correct and not _INTEGER.fullmatch(verdict.pred or ""):
+        # The grader evaluates expressions, so copying the question ("3+4*2") would equal its value:
+        # an arithmetic answer must be the number itself.
+        return Verdict.of("incorrect", verdict.pred)
+    return verdict
 
 
 def _check_countdown(

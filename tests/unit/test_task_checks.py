@@ -101,6 +101,17 @@ def test_countdown_bare_target_and_operator_spellings() -> None:
     assert verify(rec, "(3+5)*7") and not verify(rec, "56")  # the extracted-answer helper: same rule
 
 
+def test_arithmetic_answer_is_the_number_not_the_question_copied() -> None:
+    """The grader evaluates expressions: copying the question would equal its value without computing it."""
+    rec = make_problems("heldout", 1, seed=0, difficulty=2, task="arithmetic")[0]
+    expression = rec["question"].split("Compute ", 1)[-1].rstrip("?. ")
+    assert check(rec, f"<answer> {expression} </answer>").status == "incorrect", expression
+    assert check(rec, f"<answer> {rec['answer']} </answer>").status == "correct"
+    as_written = f"<answer> {int(rec['answer']):,}.0 </answer>"  # "1,000.0" is a number too
+    assert check(rec, as_written).status == "correct"
+    assert check({"task": "arithmetic", "answer": "7"}, "<answer> 14/2 </answer>").status == "incorrect"
+
+
 def test_missing_gold_is_bad_gold_never_the_string_none() -> None:
     for gold in (None, "", "  ", float("nan")):
         assert check({"answer": gold}, r"\boxed{None}").status == "bad_gold"
