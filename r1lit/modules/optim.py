@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
@@ -41,3 +41,10 @@ def adamw_with_schedule(
         optimizer, lambda step: lr_factor(step, warmup_steps, total_steps, schedule)
     )
     return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
+def adamw_from_hparams(params: list[torch.nn.Parameter], hp: Any, total_steps: int) -> dict:
+    """`adamw_with_schedule` from a module's hparams (learning_rate, weight_decay, betas, warmup_steps, lr_schedule)."""
+    return adamw_with_schedule(
+        params, hp.learning_rate, hp.weight_decay, hp.betas, hp.warmup_steps, total_steps, hp.lr_schedule
+    )

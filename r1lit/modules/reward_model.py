@@ -24,7 +24,7 @@ import torch
 from r1lit.algos.bradley_terry import bradley_terry_loss, pair_accuracy
 from r1lit.data.preference_datamodule import split_scores
 from r1lit.models import DTYPES, load_tokenizer, resolve_model_path
-from r1lit.modules.optim import Schedule, adamw_with_schedule
+from r1lit.modules.optim import Schedule, adamw_from_hparams
 
 
 def load_scalar_classifier(name_or_path: str, revision: str | None, dtype: str, pad_token_id: int) -> Any:
@@ -126,13 +126,4 @@ class RewardModelModule(L.LightningModule):
         self._val_wins.clear()
 
     def configure_optimizers(self) -> dict:
-        hp = self.hparams
-        return adamw_with_schedule(
-            list(self.classifier.parameters()),
-            hp.learning_rate,
-            hp.weight_decay,
-            hp.betas,
-            hp.warmup_steps,
-            self.trainer.max_steps,
-            hp.lr_schedule,
-        )
+        return adamw_from_hparams(list(self.classifier.parameters()), self.hparams, self.trainer.max_steps)

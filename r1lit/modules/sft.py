@@ -17,7 +17,7 @@ import torch
 from r1lit.algos.logprobs import chunked_logprobs_and_entropy
 from r1lit.lora import make_trainable
 from r1lit.models import load_causal_lm, load_tokenizer
-from r1lit.modules.optim import Schedule, adamw_with_schedule
+from r1lit.modules.optim import Schedule, adamw_from_hparams
 from r1lit.modules.rollout_batch import chunkable_head, unwrap_peft
 
 
@@ -105,13 +105,4 @@ class SFTModule(L.LightningModule):
         )
 
     def configure_optimizers(self) -> dict:
-        hp = self.hparams
-        return adamw_with_schedule(
-            list(self.policy.parameters()),
-            hp.learning_rate,
-            hp.weight_decay,
-            hp.betas,
-            hp.warmup_steps,
-            self.trainer.max_steps,
-            hp.lr_schedule,
-        )
+        return adamw_from_hparams(list(self.policy.parameters()), self.hparams, self.trainer.max_steps)
