@@ -15,9 +15,9 @@ import lightning as L
 import torch
 
 from r1lit.algos.kd import kd_loss
-from r1lit.lora import make_trainable
-from r1lit.models import disable_dropout, load_causal_lm, load_tokenizer
+from r1lit.models import load_causal_lm, load_tokenizer
 from r1lit.modules.optim import Schedule, adamw_from_hparams
+from r1lit.modules.policy import frozen_model, trainable_policy
 from r1lit.modules.sft import model_inputs
 
 
@@ -83,13 +83,14 @@ class DistillModule(L.LightningModule):
             hp.model_name_or_path,
             hp.teacher_name_or_path,
         )
-        # The student trains like SFT (dropout as configured; from_pretrained returns eval mode). The
-        # teacher is a fixed target: no dropout even if something switches the whole module to train.
-        self.policy = load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype).train()
-        self.policy = make_trainable(self.policy, hp.lora, hp.gradient_checkpointing)
-        self.teacher = load_causal_lm(hp.teacher_name_or_path, hp.teacher_revision, hp.dtype)
-        disable_dropout(self.teacher)
-        self.teacher.eval().requires_grad_(False)
+        # The student trains like SFT (dropout as configured); the teacher is a fixed target.
+        self.policy = trainable_policy(
+            load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype),
+            dropout=True,
+            lora=hp.lora,
+            gradient_checkpointing=hp.gradient_checkpointing,
+        )
+        self.teacher = frozen_model(load_causal_lm(hp.teacher_name_or_path, hp.teacher_revision, hp.dtype))
 
     def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Checkpoints hold the student only; the teacher is reloaded from its name."""

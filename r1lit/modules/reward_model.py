@@ -25,6 +25,7 @@ from r1lit.algos.bradley_terry import bradley_terry_loss, pair_accuracy
 from r1lit.data.preference_datamodule import split_scores
 from r1lit.models import DTYPES, load_tokenizer, resolve_model_path
 from r1lit.modules.optim import Schedule, adamw_from_hparams
+from r1lit.modules.policy import trainable_policy
 
 
 def load_scalar_classifier(name_or_path: str, revision: str | None, dtype: str, pad_token_id: int) -> Any:
@@ -84,10 +85,11 @@ class RewardModelModule(L.LightningModule):
             return
         hp = self.hparams
         self.tokenizer = load_tokenizer(hp.model_name_or_path, hp.revision)
-        self.classifier = load_scalar_classifier(
+        classifier = load_scalar_classifier(
             hp.model_name_or_path, hp.revision, hp.dtype, self.tokenizer.pad_token_id
         )
-        self.classifier.train()  # from_pretrained returns eval mode; Lightning keeps each module's mode
+        # full fine-tuning with the dropout the checkpoint configures
+        self.classifier = trainable_policy(classifier, dropout=True)
 
     def forward(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
         """(chosen, rejected) scores of a batch.  # [2B, L] -> [B], [B]"""

@@ -15,9 +15,9 @@ import lightning as L
 import torch
 
 from r1lit.algos.logprobs import chunked_logprobs_and_entropy
-from r1lit.lora import make_trainable
 from r1lit.models import load_causal_lm, load_tokenizer
 from r1lit.modules.optim import Schedule, adamw_from_hparams
+from r1lit.modules.policy import trainable_policy
 from r1lit.modules.rollout_batch import chunkable_head, unwrap_peft
 
 
@@ -67,11 +67,12 @@ class SFTModule(L.LightningModule):
             return
         hp = self.hparams
         self.tokenizer = load_tokenizer(hp.model_name_or_path, hp.revision)
-        self.policy = load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype)
-        # from_pretrained returns eval mode and Lightning keeps each module's mode: train explicitly, so
-        # dropout acts as the checkpoint configures it and gradient checkpointing (train mode only) runs.
-        self.policy.train()
-        self.policy = make_trainable(self.policy, hp.lora, hp.gradient_checkpointing)
+        self.policy = trainable_policy(
+            load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype),
+            dropout=True,  # SFT trains with the dropout the checkpoint configures
+            lora=hp.lora,
+            gradient_checkpointing=hp.gradient_checkpointing,
+        )
         self.policy.config.use_cache = False
 
     def forward(self, batch: dict[str, Any]) -> torch.Tensor:
