@@ -9,9 +9,9 @@ No Lightning import here: the evaluation harness uses this module too.
 from __future__ import annotations
 
 import inspect
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from r1lit.cache import cache_dir  # noqa: F401  (callers name the cache as r1lit.models.cache_dir)
 
 if TYPE_CHECKING:
     import torch
@@ -20,11 +20,6 @@ if TYPE_CHECKING:
 TINY_PREFIX = "r1lit-tiny"
 TWIN_PREFIXES = ("r1lit-twin/", "r1lit-shape/")  # = r1lit.tiny.twins.TWIN_PREFIX, SHAPE_PREFIX
 DTYPES = ("float32", "bfloat16", "float16", "auto")
-
-
-def cache_dir() -> Path:
-    """Where built artefacts (the tiny model) live: $R1LIT_CACHE, else ~/.cache/r1lit."""
-    return Path(os.environ.get("R1LIT_CACHE", Path.home() / ".cache" / "r1lit")).expanduser()
 
 
 def is_tiny(name_or_path: str) -> bool:

@@ -22,6 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from r1lit.cache import cache_dir as default_cache_dir
 from r1lit.tiny.specs import TinySpec, get_spec
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,6 @@ BUILD_THREADS = 2
 
 def model_dir(name: str, spec: TinySpec, cache_dir: Path | None = None) -> Path:
     """Where `name` built from `spec` lives (whether or not it is built yet)."""
-    from r1lit.models import cache_dir as default_cache_dir
-
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     return root / f"{name}-{spec.hash()}"
 
@@ -56,7 +55,7 @@ def ensure_tiny_model(name: str, cache_dir: Path | None = None, spec: TinySpec |
 
     Args:
         name: a registered name (`r1lit-tiny`, `r1lit-tiny-small`), or any name when `spec` is given.
-        cache_dir: root of the cache; default `r1lit.models.cache_dir()` ($R1LIT_CACHE or ~/.cache/r1lit).
+        cache_dir: root of the cache; default `r1lit.cache.cache_dir()` ($R1LIT_CACHE or ~/.cache/r1lit).
         spec: override the registered spec (tests build reduced models this way).
 
     Returns:

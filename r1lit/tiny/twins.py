@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from r1lit.cache import cache_dir as default_cache_dir
 from r1lit.tiny.build import MARKER, build_once
 from r1lit.tiny.specs import BUILD_VERSION, get_spec
 
@@ -88,8 +89,6 @@ def config_dict(name: str, vocab_size: int, eos_id: int, pad_id: int) -> dict[st
 
 def model_dir(name: str, cache_dir: Path | None = None) -> Path:
     """Where `name` lives in the cache (built or not)."""
-    from r1lit.models import cache_dir as default_cache_dir
-
     kind, entry = _entry(name)
     blob = {"build_version": BUILD_VERSION, "entry": entry, "init": architectures()["init"], "kind": kind}
     blob["checkpoint"] = architectures()["checkpoints"][entry["checkpoint"]]
