@@ -19,7 +19,12 @@ from typing import Any
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
-from r1lit_eval.process import end_start_up, exit_without_teardown, start_up_without_gc
+from r1lit_eval.process import (
+    cache_transformers_imports,
+    end_start_up,
+    exit_without_teardown,
+    start_up_without_gc,
+)
 
 from r1lit.models import DTYPES  # no torch at import: config errors stay instant
 
@@ -365,6 +370,7 @@ def hydra_main(cfg: DictConfig) -> None:
 def main() -> None:
     """Entry point of the `r1lit-eval` console script: the Hydra app, then a fast exit."""
     start_up_without_gc()
+    cache_transformers_imports()
     hydra_main()
     exit_without_teardown()
 
