@@ -24,8 +24,9 @@ def load_golden(path: str | Path | None = None) -> dict[str, Any]:
     """The paper's reference tables: `path`, or the bundled `golden/paper_tables.yaml` when None."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster, same data
     with open(GOLDEN_PATH if path is None else path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=loader)
 
 
 def pct(value: float | None) -> str:
