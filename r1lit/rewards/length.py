@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+from r1lit.rewards._grading import DEFAULT_GRADER, GraderOptions
 from r1lit.rewards._text import bump, token_lengths
 
 OVERLONG = "overlong"  # stats key: completions inside or past the punishment interval
@@ -38,10 +39,10 @@ def cosine_length_reward(
     max_value_correct: float = 1.0,
     min_value_wrong: float = -1.0,
     max_value_wrong: float = -0.5,
-    kind: str = "math",
-    timeout_s: float = 5.0,
-    unparseable_gold: float | None = None,
-    answer_after_think: bool = False,
+    kind: str = DEFAULT_GRADER.kind,
+    timeout_s: float = DEFAULT_GRADER.timeout_s,
+    unparseable_gold: float | None = DEFAULT_GRADER.unparseable_gold,
+    answer_after_think: bool = DEFAULT_GRADER.answer_after_think,
     stats: Counter | None = None,
     **columns,
 ) -> list[float | None]:
@@ -54,39 +55,25 @@ def cosine_length_reward(
         max_len: length in tokens at which the schedule reaches its end values.
         min_value_correct, max_value_correct: reward range of correct answers (max at length 0).
         min_value_wrong, max_value_wrong: reward range of wrong answers (min at length 0).
-        kind, timeout_s, answer_after_think: passed to the grader as in `accuracy_reward`.
-        unparseable_gold: reward when the gold cannot be parsed (None excludes the sample).
+        kind, timeout_s, unparseable_gold, answer_after_think: the grader options (`GraderOptions`),
+            shared with `accuracy_reward`.
         stats: optional Counter receiving the grader's failure counts.
         **columns: `completion_ids` (token lengths) and `prompts` are used when present.
 
     Returns:
         One float (or None) per completion.
     """
-    from r1lit.rewards.accuracy import grade_statuses  # the grader is only needed here
-
     if max_len < 1:
         raise ValueError(f"max_len must be >= 1, got {max_len}")
-    statuses = grade_statuses(
-        completions,
-        answer,
-        kind=kind,
-        timeout_s=timeout_s,
-        answer_after_think=answer_after_think,
-        stats=stats,
-        **columns,
-    )
     lengths = token_lengths(completions, columns.get("completion_ids"))
-    rewards: list[float | None] = []
-    for status, length in zip(statuses, lengths, strict=True):
-        if status == "not_applicable":
-            rewards.append(None)  # not a math sample (a program, a general prompt): see compose.py
-        elif status == "bad_gold":
-            rewards.append(unparseable_gold)
-        elif status == "correct":
-            rewards.append(cosine_scale(length, max_len, max_value_correct, min_value_correct))
-        else:
-            rewards.append(cosine_scale(length, max_len, min_value_wrong, max_value_wrong))
-    return rewards
+
+    def score(i: int, correct: bool) -> float:
+        if correct:  # shorter is better
+            return cosine_scale(lengths[i], max_len, max_value_correct, min_value_correct)
+        return cosine_scale(lengths[i], max_len, min_value_wrong, max_value_wrong)  # longer is better
+
+    grader = GraderOptions(kind, timeout_s, unparseable_gold, answer_after_think)
+    return grader.rewards(completions, answer, stats, columns, score)
 
 
 def overlong_reward(
