@@ -106,15 +106,33 @@ def timed(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, float]
 
 def run_ours(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict:
     out = work / "ours"
-    cmd = [sys.executable, "-m", "r1lit_eval.cli", f"model.name_or_path={args.model}", "benchmarks=[synthetic]",
-           f"benchmark.synthetic.loader.n={args.problems}", f"sampling.k={args.k}",
-           f"sampling.max_new_tokens={args.max_new_tokens}", f"sampling.temperature={args.temperature}",
-           f"sampling.top_p={args.top_p}", f"output_dir={out}", f"cache_dir={work / 'ours-cache'}",
-           f"batch_size={args.batch_size}", f"generator.hf.max_batch_size={args.batch_size}", "progress=false"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "r1lit_eval.cli",
+        f"model.name_or_path={args.model}",
+        "benchmarks=[synthetic]",
+        f"benchmark.synthetic.loader.n={args.problems}",
+        f"sampling.k={args.k}",
+        f"sampling.max_new_tokens={args.max_new_tokens}",
+        f"sampling.temperature={args.temperature}",
+        f"sampling.top_p={args.top_p}",
+        f"output_dir={out}",
+        f"cache_dir={work / 'ours-cache'}",
+        f"batch_size={args.batch_size}",
+        f"generator.hf.max_batch_size={args.batch_size}",
+        "progress=false",
+    ]
     seconds, cpu = timed(cmd, env, work / "ours.log")
     s = json.loads((out / "results.json").read_text())["benchmarks"]["synthetic"]
-    return {"seconds": seconds, "cpu": cpu, "samples": s["n_samples"], "score": s["pass@1"], "generated": s["n_generated"],
-            "gen_seconds": s["generation_seconds"]}  # fmt: skip
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "samples": s["n_samples"],
+        "score": s["pass@1"],
+        "generated": s["n_generated"],
+        "gen_seconds": s["generation_seconds"],
+    }
 
 
 def run_lm_eval(
@@ -124,9 +142,18 @@ def run_lm_eval(
     tasks.mkdir()
     data = tasks / "synthetic.jsonl"
     data.write_text("".join(json.dumps(p) + "\n" for p in problems(args.problems)))
-    (tasks / f"{TASK}.yaml").write_text(TASK_YAML.format(task=TASK, data=data, k=args.k, temperature=args.temperature,
-                                                          top_p=args.top_p, max_new=args.max_new_tokens))  # fmt: skip
+    (tasks / f"{TASK}.yaml").write_text(
+        TASK_YAML.format(
+            task=TASK,
+            data=data,
+            k=args.k,
+            temperature=args.temperature,
+            top_p=args.top_p,
+            max_new=args.max_new_tokens,
+        )
+    )
     out = work / f"lm_eval_out_bs{batch_size}"
+    # left unformatted: each flag stays beside its value
     cmd = [sys.executable, "-m", "lm_eval", "--model", "hf",
            "--model_args", f"pretrained={model_path},dtype=float32", "--device", "cpu",
            "--tasks", TASK, "--include_path", str(tasks), "--batch_size", str(batch_size),
@@ -170,8 +197,12 @@ def main() -> None:
     from r1lit.models import resolve_model_path
 
     model_path = resolve_model_path(args.model)  # builds r1lit-tiny first if needed: not timed
-    env = os.environ | {"OMP_NUM_THREADS": str(args.threads), "TOKENIZERS_PARALLELISM": "false",
-                        "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}  # fmt: skip
+    env = os.environ | {
+        "OMP_NUM_THREADS": str(args.threads),
+        "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+    }
     expected = args.problems * args.k
     rows = []
     with tempfile.TemporaryDirectory(prefix="r1lit-bench-eval-") as tmp:
@@ -185,14 +216,20 @@ def main() -> None:
     for name, r in rows:
         if r["samples"] != expected or r.get("generated", expected) != expected:
             sys.exit(f"{name}: {r['samples']} samples, expected {expected}")
-    print(f"model {model_path}; {args.problems} problems x {args.k} samples, {args.max_new_tokens} new tokens, "
-          f"T {args.temperature}, top-p {args.top_p}, OMP_NUM_THREADS={args.threads}")  # fmt: skip
+    print(
+        f"model {model_path}; {args.problems} problems x {args.k} samples, {args.max_new_tokens} new tokens, "
+        f"T {args.temperature}, top-p {args.top_p}, OMP_NUM_THREADS={args.threads}"
+    )
     print(f"{'harness':<28}{'end-to-end s':>13}{'CPU s':>8}{'samples':>9}{'samples/s':>11}{'score':>7}")
     for name, r in rows:
-        print(f"{name:<28}{r['seconds']:>13.1f}{r['cpu']:>8.1f}{r['samples']:>9}"
-              f"{r['samples'] / r['seconds']:>11.2f}{r['score']:>7.3f}")  # fmt: skip
-    print(f"(r1lit-eval generation alone: {ours['gen_seconds']:.1f} s wall; load average at the end "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")  # fmt: skip
+        print(
+            f"{name:<28}{r['seconds']:>13.1f}{r['cpu']:>8.1f}{r['samples']:>9}"
+            f"{r['samples'] / r['seconds']:>11.2f}{r['score']:>7.3f}"
+        )
+    print(
+        f"(r1lit-eval generation alone: {ours['gen_seconds']:.1f} s wall; load average at the end "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+    )
     for name, r in rows[1:]:
         print(
             f"speedup vs {name}: {r['seconds'] / ours['seconds']:.2f}x wall, {r['cpu'] / ours['cpu']:.2f}x CPU"

@@ -55,15 +55,28 @@ def run_ours(model_path: str, n_steps: int) -> list[float]:
     from r1lit.rewards.compose import build_reward_terms
 
     overrides = [
-        f"model.name_or_path={model_path}", f"seed={SEED}", "data.heldout=null", "callbacks=none", "logger=csv",
-        f"paths.run_dir={tempfile.mkdtemp(prefix='bench_grpo_')}", f"trainer.max_steps={n_steps}",
-        "trainer.enable_progress_bar=false", "+trainer.enable_model_summary=false",
-        f"stage.datamodule.batch_size={PROMPTS}", f"stage.module.sampling.n={SAMPLES}",
-        f"stage.module.sampling.max_new_tokens={NEW_TOKENS}", f"stage.module.sampling.temperature={TEMPERATURE}",
-        f"stage.module.sampling.top_p={TOP_P}", f"stage.module.beta={BETA}", "stage.module.loss_agg=grpo",
-        f"stage.module.learning_rate={LR}", "stage.module.max_grad_norm=1.0", "stage.module.eval_at_start=false",
-        "stage.module.heldout_jsonl=null", "reward=[accuracy,format]",
-    ]  # fmt: skip
+        f"model.name_or_path={model_path}",
+        f"seed={SEED}",
+        "data.heldout=null",
+        "callbacks=none",
+        "logger=csv",
+        f"paths.run_dir={tempfile.mkdtemp(prefix='bench_grpo_')}",
+        f"trainer.max_steps={n_steps}",
+        "trainer.enable_progress_bar=false",
+        "+trainer.enable_model_summary=false",
+        f"stage.datamodule.batch_size={PROMPTS}",
+        f"stage.module.sampling.n={SAMPLES}",
+        f"stage.module.sampling.max_new_tokens={NEW_TOKENS}",
+        f"stage.module.sampling.temperature={TEMPERATURE}",
+        f"stage.module.sampling.top_p={TOP_P}",
+        f"stage.module.beta={BETA}",
+        "stage.module.loss_agg=grpo",
+        f"stage.module.learning_rate={LR}",
+        "stage.module.max_grad_norm=1.0",
+        "stage.module.eval_at_start=false",
+        "stage.module.heldout_jsonl=null",
+        "reward=[accuracy,format]",
+    ]
     with initialize_config_dir(str(REPO / "conf"), version_base="1.3"):
         cfg = compose("train", overrides=overrides)
     times: list[float] = []
@@ -106,13 +119,31 @@ def run_trl(model_path: str, n_steps: int) -> list[float]:
     tokenizer = AutoTokenizer.from_pretrained(model_path, padding_side="left")
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype="float32")
     args = GRPOConfig(
-        output_dir=tempfile.mkdtemp(prefix="bench_trl_"), per_device_train_batch_size=PROMPTS * SAMPLES,
-        gradient_accumulation_steps=1, num_generations=SAMPLES, max_completion_length=NEW_TOKENS,
-        temperature=TEMPERATURE, top_p=TOP_P, beta=BETA, loss_type="grpo", scale_rewards="group",
-        learning_rate=LR, lr_scheduler_type="constant", max_grad_norm=1.0, max_steps=n_steps,
-        gradient_checkpointing=False, bf16=False, use_cpu=True, report_to="none", logging_steps=1,
-        save_strategy="no", seed=SEED, shuffle_dataset=False, disable_tqdm=True, dataloader_num_workers=0,
-    )  # fmt: skip
+        output_dir=tempfile.mkdtemp(prefix="bench_trl_"),
+        per_device_train_batch_size=PROMPTS * SAMPLES,
+        gradient_accumulation_steps=1,
+        num_generations=SAMPLES,
+        max_completion_length=NEW_TOKENS,
+        temperature=TEMPERATURE,
+        top_p=TOP_P,
+        beta=BETA,
+        loss_type="grpo",
+        scale_rewards="group",
+        learning_rate=LR,
+        lr_scheduler_type="constant",
+        max_grad_norm=1.0,
+        max_steps=n_steps,
+        gradient_checkpointing=False,
+        bf16=False,
+        use_cpu=True,
+        report_to="none",
+        logging_steps=1,
+        save_strategy="no",
+        seed=SEED,
+        shuffle_dataset=False,
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+    )
     times: list[float] = []
 
     class StepTimer(TrainerCallback):
@@ -123,9 +154,13 @@ def run_trl(model_path: str, n_steps: int) -> list[float]:
             times.append(time.perf_counter() - self.t0)
 
     trainer = GRPOTrainer(
-        model=model, reward_funcs=[accuracy, format_], args=args, train_dataset=Dataset.from_list(rows),
-        processing_class=tokenizer, callbacks=[StepTimer()],
-    )  # fmt: skip
+        model=model,
+        reward_funcs=[accuracy, format_],
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+        callbacks=[StepTimer()],
+    )
     trainer.train()
     return times
 
@@ -165,6 +200,7 @@ def main() -> None:
     for r in range(args.rounds):
         for side in ("ours", "trl"):
             with tempfile.NamedTemporaryFile(suffix=".json") as f:
+                # left unformatted: each flag stays beside its value
                 cmd = [sys.executable, __file__, "--side", side, "--model", args.model, "--out", f.name,
                        "--steps", str(args.steps), "--warmup", str(args.warmup), "--threads", str(args.threads)]  # fmt: skip
                 subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -172,14 +208,19 @@ def main() -> None:
             timed = res["times"][args.warmup :]
             results[side]["times"] += timed
             results[side]["peak"].append(res["peak_rss_mb"])
-            print(f"round {r} {side:4s}: median {statistics.median(timed):.3f} s/step over {len(timed)} steps, "
-                  f"peak RSS {res['peak_rss_mb']:.0f} MB", flush=True)  # fmt: skip
+            print(
+                f"round {r} {side:4s}: median {statistics.median(timed):.3f} s/step over {len(timed)} steps, "
+                f"peak RSS {res['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
     ours, trl = (statistics.median(results[s]["times"]) for s in ("ours", "trl"))
     peak_ours, peak_trl = (max(results[s]["peak"]) for s in ("ours", "trl"))
     print(f"ours: {ours:.3f} s/step, peak RSS {peak_ours:.0f} MB")
     print(f"trl:  {trl:.3f} s/step, peak RSS {peak_trl:.0f} MB")
-    print(f"RESULT speedup_vs_trl={trl / ours:.2f} step_s={ours:.3f} trl_step_s={trl:.3f} "
-          f"peak_rss_mb={peak_ours:.0f} trl_peak_rss_mb={peak_trl:.0f}")  # fmt: skip
+    print(
+        f"RESULT speedup_vs_trl={trl / ours:.2f} step_s={ours:.3f} trl_step_s={trl:.3f} "
+        f"peak_rss_mb={peak_ours:.0f} trl_peak_rss_mb={peak_trl:.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -75,10 +75,16 @@ def run_generate(model, tok, prompts: list[str], params: SamplingParams) -> int:
     enc = tok(prompts, return_tensors="pt", padding=True)
     with torch.inference_mode():
         out = model.generate(
-            **enc, do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0,
-            num_return_sequences=params.n, max_new_tokens=params.max_new_tokens,
-            min_new_tokens=params.max_new_tokens, pad_token_id=tok.pad_token_id,
-        )  # fmt: skip
+            **enc,
+            do_sample=True,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            top_k=0,
+            num_return_sequences=params.n,
+            max_new_tokens=params.max_new_tokens,
+            min_new_tokens=params.max_new_tokens,
+            pad_token_id=tok.pad_token_id,
+        )
     new = out[:, enc["input_ids"].shape[1] :]  # [P*n, T]
     tok.batch_decode(new, skip_special_tokens=True)
     return new.numel()

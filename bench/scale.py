@@ -72,16 +72,29 @@ def run_ours(a: argparse.Namespace, lora: bool, new_tokens: int) -> list[float]:
 
     gpu = a.device == "cuda"
     overrides = [
-        f"model.name_or_path={a.model}", f"model.dtype={a.dtype}", f"seed={SEED}", "data.heldout=null",
-        "callbacks=none", "logger=csv", f"paths.run_dir={tempfile.mkdtemp(prefix='bench_scale_')}",
-        f"trainer={'gpu' if gpu else 'cpu'}", f"trainer.max_steps={a.warmup + a.steps}",
-        "trainer.enable_progress_bar=false", "+trainer.enable_model_summary=false",
-        f"stage.datamodule.batch_size={a.prompts}", f"stage.module.sampling.n={a.samples}",
-        f"stage.module.sampling.max_new_tokens={new_tokens}", f"stage.module.beta={BETA}",
-        "stage.module.loss_agg=grpo", f"stage.module.learning_rate={LR}", "stage.module.eval_at_start=false",
-        "stage.module.heldout_jsonl=null", "reward=[accuracy,format]",
-        f"stage.module.lora.r={LORA_R if lora else 0}", f"stage.module.lora.alpha={LORA_ALPHA}",
-    ]  # fmt: skip
+        f"model.name_or_path={a.model}",
+        f"model.dtype={a.dtype}",
+        f"seed={SEED}",
+        "data.heldout=null",
+        "callbacks=none",
+        "logger=csv",
+        f"paths.run_dir={tempfile.mkdtemp(prefix='bench_scale_')}",
+        f"trainer={'gpu' if gpu else 'cpu'}",
+        f"trainer.max_steps={a.warmup + a.steps}",
+        "trainer.enable_progress_bar=false",
+        "+trainer.enable_model_summary=false",
+        f"stage.datamodule.batch_size={a.prompts}",
+        f"stage.module.sampling.n={a.samples}",
+        f"stage.module.sampling.max_new_tokens={new_tokens}",
+        f"stage.module.beta={BETA}",
+        "stage.module.loss_agg=grpo",
+        f"stage.module.learning_rate={LR}",
+        "stage.module.eval_at_start=false",
+        "stage.module.heldout_jsonl=null",
+        "reward=[accuracy,format]",
+        f"stage.module.lora.r={LORA_R if lora else 0}",
+        f"stage.module.lora.alpha={LORA_ALPHA}",
+    ]
     if gpu and a.dtype == "bfloat16":
         overrides.append("trainer.precision=bf16-true")
     with initialize_config_dir(str(REPO / "conf"), version_base="1.3"):
@@ -132,14 +145,30 @@ def run_trl(a: argparse.Namespace, lora: bool, new_tokens: int) -> list[float]:
             r=LORA_R, lora_alpha=LORA_ALPHA, target_modules="all-linear", task_type="CAUSAL_LM"
         )
     args = GRPOConfig(
-        output_dir=tempfile.mkdtemp(prefix="bench_scale_trl_"), per_device_train_batch_size=a.prompts * a.samples,
-        gradient_accumulation_steps=1, num_generations=a.samples, max_completion_length=new_tokens,
-        temperature=1.0, beta=BETA, loss_type="grpo", scale_rewards="group", learning_rate=LR,
-        lr_scheduler_type="constant", max_grad_norm=1.0, max_steps=n_steps, gradient_checkpointing=False,
-        bf16=a.dtype == "bfloat16" and a.device == "cuda", use_cpu=a.device == "cpu", report_to="none",
-        logging_steps=1, save_strategy="no", seed=SEED, shuffle_dataset=False, disable_tqdm=True,
+        output_dir=tempfile.mkdtemp(prefix="bench_scale_trl_"),
+        per_device_train_batch_size=a.prompts * a.samples,
+        gradient_accumulation_steps=1,
+        num_generations=a.samples,
+        max_completion_length=new_tokens,
+        temperature=1.0,
+        beta=BETA,
+        loss_type="grpo",
+        scale_rewards="group",
+        learning_rate=LR,
+        lr_scheduler_type="constant",
+        max_grad_norm=1.0,
+        max_steps=n_steps,
+        gradient_checkpointing=False,
+        bf16=a.dtype == "bfloat16" and a.device == "cuda",
+        use_cpu=a.device == "cpu",
+        report_to="none",
+        logging_steps=1,
+        save_strategy="no",
+        seed=SEED,
+        shuffle_dataset=False,
+        disable_tqdm=True,
         dataloader_num_workers=0,
-    )  # fmt: skip
+    )
     times: list[float] = []
 
     class StepTimer(TrainerCallback):
@@ -150,10 +179,14 @@ def run_trl(a: argparse.Namespace, lora: bool, new_tokens: int) -> list[float]:
             times.append(time.perf_counter() - self.t0)
 
     trainer = GRPOTrainer(
-        model=model, reward_funcs=[accuracy, format_], args=args, processing_class=tokenizer,
-        train_dataset=Dataset.from_list(prompts(a.prompts * n_steps)), peft_config=peft_config,
+        model=model,
+        reward_funcs=[accuracy, format_],
+        args=args,
+        processing_class=tokenizer,
+        train_dataset=Dataset.from_list(prompts(a.prompts * n_steps)),
+        peft_config=peft_config,
         callbacks=[StepTimer()],
-    )  # fmt: skip
+    )
     trainer.train()
     return times
 
@@ -201,8 +234,15 @@ def run_generate(a: argparse.Namespace) -> dict[str, float]:
         )
         t0 = time.perf_counter()
         with torch.no_grad():
-            ids = model.generate(**enc, do_sample=True, temperature=1.0, top_k=0, max_new_tokens=GEN_TOKENS,
-                                 min_new_tokens=GEN_TOKENS, pad_token_id=tok.pad_token_id)  # fmt: skip
+            ids = model.generate(
+                **enc,
+                do_sample=True,
+                temperature=1.0,
+                top_k=0,
+                max_new_tokens=GEN_TOKENS,
+                min_new_tokens=GEN_TOKENS,
+                pad_token_id=tok.pad_token_id,
+            )
         sync()
         hf_s = time.perf_counter() - t0
         hf_tokens = (ids.shape[1] - enc["input_ids"].shape[1]) * ids.shape[0]
@@ -211,8 +251,12 @@ def run_generate(a: argparse.Namespace) -> dict[str, float]:
     weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     bw = memory_bandwidth_gbs(a.device)
     bound = GEN_PROMPTS * GEN_SAMPLES * bw * 1e9 / weight_bytes  # tokens/s if each step only reads weights
-    out.update(bandwidth_gbs=bw, bound_tok_s=bound, ours_frac_bound=out["ours_tok_s"] / bound,
-               generate_frac_bound=out["generate_tok_s"] / bound)  # fmt: skip
+    out.update(
+        bandwidth_gbs=bw,
+        bound_tok_s=bound,
+        ours_frac_bound=out["ours_tok_s"] / bound,
+        generate_frac_bound=out["generate_tok_s"] / bound,
+    )
     return out
 
 
