@@ -126,8 +126,11 @@ class GenerationCache:
                 "cache %s: dropped unreadable lines %s (an interrupted write); file repaired", file, bad
             )
         else:
-            log.warning("cache %s: skipping unreadable lines %s (an interrupted write; its writer repairs it)",
-                        file, bad)  # fmt: skip
+            log.warning(
+                "cache %s: skipping unreadable lines %s (an interrupted write; its writer repairs it)",
+                file,
+                bad,
+            )
 
     def __len__(self) -> int:
         return len(self._entries)

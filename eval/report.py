@@ -56,8 +56,11 @@ def paper_table(results: dict[str, Any], golden: dict[str, Any], reference_table
     """The paper's Table 2/5 columns (plus a pass@1 column per other benchmark we ran): reference rows, then ours."""
     benches = results.get("benchmarks", {})
     covered = {c["benchmark"] for c in golden["columns"]}
-    extra = [{"key": None, "header": f"{name} pass@1", "benchmark": name, "metric": "pass@1"}
-             for name in benches if name not in covered]  # fmt: skip
+    extra = [
+        {"key": None, "header": f"{name} pass@1", "benchmark": name, "metric": "pass@1"}
+        for name in benches
+        if name not in covered
+    ]
     columns = golden["columns"] + extra  # our other benchmarks after the paper's columns
     headers = ["Model", *[c["header"] for c in columns]]
     rows, seen = [], set()
@@ -95,21 +98,40 @@ def budget_value(summary: dict[str, Any]) -> str:
 
 def metrics_table(results: dict[str, Any]) -> Table:
     """One row per benchmark with every metric the harness computes."""
-    headers = ["Benchmark", "Problems", "k", "pass@1", "95% CI", "pass@k (max k)", "cons@k",
-               "Unparseable %", "Truncated %", "Mean tokens", "Max new tokens"]  # fmt: skip
+    headers = [
+        "Benchmark",
+        "Problems",
+        "k",
+        "pass@1",
+        "95% CI",
+        "pass@k (max k)",
+        "cons@k",
+        "Unparseable %",
+        "Truncated %",
+        "Mean tokens",
+        "Max new tokens",
+    ]
     rows = []
     for name, s in results.get("benchmarks", {}).items():
         lo, hi = s.get("pass@1_ci95") or (None, None)
         pk = s.get("pass@k") or {}
         top = max(pk, key=int) if pk else None
         tokens = s.get("mean_completion_tokens")
-        rows.append([
-            name, str(s["n_problems"]), str(s["k"]), pct(s.get("pass@1")), f"[{pct(lo)}, {pct(hi)}]",
-            f"{pct(pk[top])} (k={top})" if top else "-",
-            "-" if s.get("cons@k") is None else f"{pct(s['cons@k'])} (k={s['k']})",
-            pct(s.get("unparseable_rate")), pct(s.get("truncated_rate")),
-            "-" if tokens is None else f"{tokens:.0f}", budget_value(s),
-        ])  # fmt: skip
+        rows.append(
+            [
+                name,
+                str(s["n_problems"]),
+                str(s["k"]),
+                pct(s.get("pass@1")),
+                f"[{pct(lo)}, {pct(hi)}]",
+                f"{pct(pk[top])} (k={top})" if top else "-",
+                "-" if s.get("cons@k") is None else f"{pct(s['cons@k'])} (k={s['k']})",
+                pct(s.get("unparseable_rate")),
+                pct(s.get("truncated_rate")),
+                "-" if tokens is None else f"{tokens:.0f}",
+                budget_value(s),
+            ]
+        )
     return headers, rows
 
 
@@ -121,8 +143,17 @@ def to_markdown(table: Table) -> str:
 def to_latex(table: Table, caption: str = "") -> str:
     headers, rows = table
     spec = "l" + "r" * (len(headers) - 1)
-    out = [r"\begin{table}[t]", r"\centering", rf"\begin{{tabular}}{{{spec}}}", r"\toprule", latex_row(headers),
-           r"\midrule", *(latex_row(row) for row in rows), r"\bottomrule", r"\end{tabular}"]  # fmt: skip
+    out = [
+        r"\begin{table}[t]",
+        r"\centering",
+        rf"\begin{{tabular}}{{{spec}}}",
+        r"\toprule",
+        latex_row(headers),
+        r"\midrule",
+        *(latex_row(row) for row in rows),
+        r"\bottomrule",
+        r"\end{tabular}",
+    ]
     if caption:
         out.append(rf"\caption{{{latex_escape(caption)}}}")
     out.append(r"\end{table}")

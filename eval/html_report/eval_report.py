@@ -73,13 +73,16 @@ def write_eval_report(
     found = read_eval_problems(out_dir, label)
     if not found:
         raise FileNotFoundError(f"{out_dir}: no samples/<benchmark>.jsonl to report on")
-    problems = [Problem(f"{bench}/{pid}", bench, p["gold"], p["question"], [p["col"]], [p["texts"]])
-                for (bench, pid), p in found.items()]  # fmt: skip
+    problems = [
+        Problem(f"{bench}/{pid}", bench, p["gold"], p["question"], [p["col"]], [p["texts"]])
+        for (bench, pid), p in found.items()
+    ]
     page = Page(
-        title=f"r1lit eval: {label}", meta=f"{out_dir} · {len(problems)} problems",
+        title=f"r1lit eval: {label}",
+        meta=f"{out_dir} · {len(problems)} problems",
         tables=eval_tables(results, tuple(reference_tables)),
         figures=eval_figures(out_dir) if pngs is None else [png_figure(p) for p in pngs],
-    )  # fmt: skip
+    )
     return write_page(Path(path) if path else out_dir / REPORT_NAME, page, problems)
 
 
@@ -101,8 +104,17 @@ def compare_problems(
     for key in [k for k in found_a if k in found_b]:
         a, b = found_a[key], found_b[key]
         tag = compare_tag(a["col"]["acc"], b["col"]["acc"], *labels)
-        problems.append(Problem(f"{key[0]}/{key[1]}", key[0], a["gold"], a["question"],
-                                [a["col"], b["col"]], [a["texts"], b["texts"]], tag))  # fmt: skip
+        problems.append(
+            Problem(
+                f"{key[0]}/{key[1]}",
+                key[0],
+                a["gold"],
+                a["question"],
+                [a["col"], b["col"]],
+                [a["texts"], b["texts"]],
+                tag,
+            )
+        )
     problems.sort(key=lambda p: (not p.tag.startswith("only"), -abs(p.cols[0]["acc"] - p.cols[1]["acc"])))
     return problems
 
@@ -124,7 +136,11 @@ def write_compare_report(dir_a: str | Path, dir_b: str | Path, path: str | Path)
         meta=f"A = {dir_a} · B = {dir_b} · {len(problems)} shared problems ({only} in one folder only, not shown)",
         tables=eval_tables(_results(dir_a), label=labels[0])[:1]
         + eval_tables(_results(dir_b), label=labels[1])[:1]
-        + [html_table("Problems by who solves them (≥ half the samples correct)", ["group", "problems"], rows)],
+        + [
+            html_table(
+                "Problems by who solves them (≥ half the samples correct)", ["group", "problems"], rows
+            )
+        ],
         side_by_side=True,
-    )  # fmt: skip
+    )
     return write_page(path, page, problems)

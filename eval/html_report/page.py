@@ -72,8 +72,15 @@ class Problem:
     tag: str = ""
 
     def summary(self, chunk: int) -> dict[str, Any]:
-        return {"key": self.key, "bench": self.bench, "gold": self.gold, "question": self.question,
-                "cols": self.cols, "tag": self.tag, "chunk": chunk}  # fmt: skip
+        return {
+            "key": self.key,
+            "bench": self.bench,
+            "gold": self.gold,
+            "question": self.question,
+            "cols": self.cols,
+            "tag": self.tag,
+            "chunk": chunk,
+        }
 
 
 @dataclass
@@ -122,12 +129,14 @@ def svg_curves(title: str, series: dict[str, tuple[Sequence[float], Sequence[flo
     sx = (w - 2 * pad) / ((x1 - x0) or 1)
     sy = (h - 2 * pad) / ((y1 - y0) or 1)
     colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"]
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' role='img'>",
-             f"<rect x='{pad}' y='{pad}' width='{w - 2 * pad}' height='{h - 2 * pad}' fill='none' stroke='#ccc'/>",
-             f"<text x='{pad}' y='{h - 8}' font-size='10'>{x0:g}</text>",
-             f"<text x='{w - pad}' y='{h - 8}' font-size='10' text-anchor='end'>step {x1:g}</text>",
-             f"<text x='2' y='{h - pad}' font-size='10'>{y0:.3g}</text>",
-             f"<text x='2' y='{pad + 4}' font-size='10'>{y1:.3g}</text>"]  # fmt: skip
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' role='img'>",
+        f"<rect x='{pad}' y='{pad}' width='{w - 2 * pad}' height='{h - 2 * pad}' fill='none' stroke='#ccc'/>",
+        f"<text x='{pad}' y='{h - 8}' font-size='10'>{x0:g}</text>",
+        f"<text x='{w - pad}' y='{h - 8}' font-size='10' text-anchor='end'>step {x1:g}</text>",
+        f"<text x='2' y='{h - pad}' font-size='10'>{y0:.3g}</text>",
+        f"<text x='2' y='{pad + 4}' font-size='10'>{y1:.3g}</text>",
+    ]
     for i, (label, (xs, ys)) in enumerate(series.items()):
         pts = " ".join(
             f"{pad + (x - x0) * sx:.1f},{h - pad - (y - y0) * sy:.1f}" for x, y in zip(xs, ys, strict=True)
@@ -188,15 +197,26 @@ def write_page(path: str | Path, page: Page, problems: Sequence[Problem]) -> Pat
         for i, payload in enumerate(payloads):
             (chunk_dir / f"chunk-{i}.js").write_text(chunk_script(i, payload), encoding="utf-8")
         chunks_html = ""
-    data = {"problems": [p.summary(i // size) for i, p in enumerate(problems)], "page_size": cfg["page_size"],
-            "reflection": cfg["reflection_phrases"], "chunk_dir": chunk_dir.name,
-            "inline": inline, "n_chunks": len(payloads),
-            "side_by_side": page.side_by_side, "bench_label": page.bench_label}  # fmt: skip
+    data = {
+        "problems": [p.summary(i // size) for i, p in enumerate(problems)],
+        "page_size": cfg["page_size"],
+        "reflection": cfg["reflection_phrases"],
+        "chunk_dir": chunk_dir.name,
+        "inline": inline,
+        "n_chunks": len(payloads),
+        "side_by_side": page.side_by_side,
+        "bench_label": page.bench_label,
+    }
     text = string.Template(_asset("template.html")).substitute(
-        title=html.escape(page.title), meta=html.escape(page.meta), tables="\n".join(page.tables),
-        figures="\n".join(page.figures), css=_asset("report.css"), js=_asset("report.js"),
-        data=embed_json(data), chunks=chunks_html,
-    )  # fmt: skip
+        title=html.escape(page.title),
+        meta=html.escape(page.meta),
+        tables="\n".join(page.tables),
+        figures="\n".join(page.figures),
+        css=_asset("report.css"),
+        js=_asset("report.js"),
+        data=embed_json(data),
+        chunks=chunks_html,
+    )
     path.write_text(text, encoding="utf-8")
     log.info(
         "wrote %s (%d problems, samples %s)", path, len(problems), "inline" if inline else f"in {chunk_dir}"

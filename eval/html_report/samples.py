@@ -62,8 +62,10 @@ def make_col(
 ) -> dict[str, Any]:
     """One column of a problem (see `page.Problem`): compact per-sample summaries and answer clusters."""
     clusters, winner = answer_clusters(preds, correct, equiv)
-    samples = [[p, s, int(bool(c)), int(n), f]
-               for p, s, c, n, f in zip(preds, statuses, correct, tokens, finish, strict=True)]  # fmt: skip
+    samples = [
+        [p, s, int(bool(c)), int(n), f]
+        for p, s, c, n, f in zip(preds, statuses, correct, tokens, finish, strict=True)
+    ]
     acc = sum(map(bool, correct)) / max(len(correct), 1)
     return {"label": label, "samples": samples, "clusters": clusters, "winner": winner, "acc": acc}
 
@@ -111,10 +113,14 @@ def eval_col(label: str, rows: Sequence[dict[str, Any]]) -> tuple[dict[str, Any]
     """One eval's column of a problem from its per-sample rows, and the sample texts."""
     equiv = equivalence_for(str(rows[0].get("kind", "math")))
     col = make_col(
-        label, [r.get("pred") for r in rows], [str(r.get("status")) for r in rows],
-        [bool(r.get("correct")) for r in rows], [r.get("n_tokens") or 0 for r in rows],
-        [r.get("finish_reason") for r in rows], equiv,
-    )  # fmt: skip
+        label,
+        [r.get("pred") for r in rows],
+        [str(r.get("status")) for r in rows],
+        [bool(r.get("correct")) for r in rows],
+        [r.get("n_tokens") or 0 for r in rows],
+        [r.get("finish_reason") for r in rows],
+        equiv,
+    )
     return col, [r["completion"] for r in rows]
 
 
@@ -125,6 +131,10 @@ def read_eval_problems(eval_dir: Path, label: str) -> dict[tuple[str, str], dict
         bench = path.name.removesuffix(".jsonl").split(".shard-")[0]
         for pid, rows in grouped_rows(path):
             col, texts = eval_col(label, rows)
-            out[bench, pid] = {"gold": str(rows[0].get("gold")), "question": question_text(rows[0].get("prompt")),
-                               "col": col, "texts": texts}  # fmt: skip
+            out[bench, pid] = {
+                "gold": str(rows[0].get("gold")),
+                "question": question_text(rows[0].get("prompt")),
+                "col": col,
+                "texts": texts,
+            }
     return out

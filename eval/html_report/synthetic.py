@@ -45,20 +45,38 @@ def synthetic_rows(
             truncated = j % 5 == 4  # cut off while thinking: no answer
             status = "no_answer" if truncated else STATUSES[(i + j * (i % 3 + 1) + shift) % 3]
             pred = {"correct": str(i), "incorrect": str(i + 1 + j % 2), "no_answer": None}[status]
-            rows.append({
-                "benchmark": bench, "problem_id": f"p{i:04d}", "sample_idx": j, "kind": "int",
-                "prompt": question, "response_prefix": "<think>\n", "gold": str(i), "pred": pred,
-                "completion": sample_text(rng, question, pred, n_chars, truncated), "correct": status == "correct",
-                "status": status, "detail": "", "finish_reason": "length" if truncated else "stop",
-                "n_tokens": n_chars // 4, "n_prompt_tokens": 20,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "benchmark": bench,
+                    "problem_id": f"p{i:04d}",
+                    "sample_idx": j,
+                    "kind": "int",
+                    "prompt": question,
+                    "response_prefix": "<think>\n",
+                    "gold": str(i),
+                    "pred": pred,
+                    "completion": sample_text(rng, question, pred, n_chars, truncated),
+                    "correct": status == "correct",
+                    "status": status,
+                    "detail": "",
+                    "finish_reason": "length" if truncated else "stop",
+                    "n_tokens": n_chars // 4,
+                    "n_prompt_tokens": 20,
+                }
+            )
     return rows
 
 
 def write_synthetic_eval(
-    out_dir: str | Path, n_problems: int, k: int, n_chars: int, benches: tuple[str, ...] = ("synth_a", "synth_b"),
-    seed: int = 0, label: str = "synthetic-model", shift: int = 0,
-) -> Path:  # fmt: skip
+    out_dir: str | Path,
+    n_problems: int,
+    k: int,
+    n_chars: int,
+    benches: tuple[str, ...] = ("synth_a", "synth_b"),
+    seed: int = 0,
+    label: str = "synthetic-model",
+    shift: int = 0,
+) -> Path:
     """An eval folder: `samples/<bench>.jsonl` per benchmark and `results.json` with real summaries."""
     out_dir = Path(out_dir)
     results: dict[str, Any] = {"model": {"label": label, "name_or_path": label}, "benchmarks": {}}
@@ -87,12 +105,32 @@ def write_synthetic_run(
             texts = [
                 f"<think>\nstep {step}: Wait, let me check {HOSTILE}</think> \\boxed{{{a}}}" for a in preds
             ]
-            samples.append({"step": step, "id": f"q{p}", "answer": "7", "preds": preds, "correct": ok,
-                            "status": ["correct" if c else "incorrect" for c in ok], "lengths": [10 + step] * k,
-                            "truncated": [False] * k, "texts": texts})  # fmt: skip
+            samples.append(
+                {
+                    "step": step,
+                    "id": f"q{p}",
+                    "answer": "7",
+                    "preds": preds,
+                    "correct": ok,
+                    "status": ["correct" if c else "incorrect" for c in ok],
+                    "lengths": [10 + step] * k,
+                    "truncated": [False] * k,
+                    "texts": texts,
+                }
+            )
         acc = sum(sum(s["correct"]) for s in samples[-n_prompts:]) / (n_prompts * k)
-        summaries.append({"step": step, "k": k, "n_prompts": n_prompts, "pass@1": acc, "cons@k": acc,
-                          "response_length": 10.0 + step, "truncated_frac": 0.0, "no_answer_frac": 0.0})  # fmt: skip
+        summaries.append(
+            {
+                "step": step,
+                "k": k,
+                "n_prompts": n_prompts,
+                "pass@1": acc,
+                "cons@k": acc,
+                "response_length": 10.0 + step,
+                "truncated_frac": 0.0,
+                "no_answer_frac": 0.0,
+            }
+        )
         csv_rows.append(f"{step},{0.1 * t},{10 + step},{0.05 * t}")
     write_jsonl(run_dir / "heldout.jsonl", summaries)
     write_jsonl(run_dir / "heldout_samples.jsonl", samples)
@@ -117,8 +155,10 @@ def main() -> None:
     done = time.perf_counter()
     data = path.parent / f"{path.stem}_data"
     extra = sum(p.stat().st_size for p in data.glob("*")) if data.is_dir() else 0
-    print(f"fixture {made - start:.1f}s; report {done - made:.1f}s: {path} {path.stat().st_size / 1e6:.2f} MB "
-          f"+ {extra / 1e6:.1f} MB in {data.name}/")  # fmt: skip
+    print(
+        f"fixture {made - start:.1f}s; report {done - made:.1f}s: {path} {path.stat().st_size / 1e6:.2f} MB "
+        f"+ {extra / 1e6:.1f} MB in {data.name}/"
+    )
 
 
 if __name__ == "__main__":
