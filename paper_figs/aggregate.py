@@ -155,11 +155,15 @@ class Table:
     def to_latex(self) -> str:
         esc = latex_escape
         lines = [
-            "\\begin{table}[t]", "\\centering", "\\small",
+            "\\begin{table}[t]",
+            "\\centering",
+            "\\small",
             f"\\caption{{{esc(self.title)}}}",
-            "\\begin{tabular}{l" + "c" * (len(self.columns) - 1) + "}", "\\toprule",
-            latex_row(self.columns), "\\midrule",
-        ]  # fmt: skip
+            "\\begin{tabular}{l" + "c" * (len(self.columns) - 1) + "}",
+            "\\toprule",
+            latex_row(self.columns),
+            "\\midrule",
+        ]
         if self.reference_rows:
             lines += [*(latex_row(row) for row in self.reference_rows), "\\midrule"]
         lines += [latex_row(row) for row in self.rows]

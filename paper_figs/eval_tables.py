@@ -160,9 +160,13 @@ def eval_table(
 
 
 def make_eval_table(
-    table_key: str, root: str | Path | None, out_dir: str | Path, stem: str,
-    labelled: Sequence[tuple[str, str | Path]] = (), golden_path: str | Path | None = None,
-) -> list[Path]:  # fmt: skip
+    table_key: str,
+    root: str | Path | None,
+    out_dir: str | Path,
+    stem: str,
+    labelled: Sequence[tuple[str, str | Path]] = (),
+    golden_path: str | Path | None = None,
+) -> list[Path]:
     """Write one paper table from the eval results under `root` plus `labelled` (LABEL, DIR) pairs."""
     rows = collect_eval_rows(root) if root is not None else []
     rows += [(label, [read_eval_dir(d)]) for label, d in labelled]

@@ -103,9 +103,14 @@ def plot_band(
     steps = list(agg.steps)
     mean = [m * scale for m in agg.mean]
     ax.plot(
-        steps, mean, linestyle=linestyle, color=color, label=label, marker=marker,
+        steps,
+        mean,
+        linestyle=linestyle,
+        color=color,
+        label=label,
+        marker=marker,
         markersize=3 if len(steps) <= 12 else 0,  # markers only where they do not blur into the line
-    )  # fmt: skip
+    )
     if any(n > 1 for n in agg.n):
         lo = [
             (m - s) * scale if n > 1 else m * scale for m, s, n in zip(agg.mean, agg.std, agg.n, strict=True)
@@ -125,10 +130,16 @@ def band_note(series: Sequence[tuple[str, str, AggCurve]]) -> str | None:
 def curve_rows(panel: str, series: str, agg: AggCurve, scale: float = 1.0) -> list[dict[str, Any]]:
     """The CSV rows of one plotted series (values scaled exactly as drawn)."""
     return [
-        {"panel": panel, "series": series, "step": s, "mean": m * scale,
-         "std": 0.0 if math.isnan(d) else d * scale, "n": n}
+        {
+            "panel": panel,
+            "series": series,
+            "step": s,
+            "mean": m * scale,
+            "std": 0.0 if math.isnan(d) else d * scale,
+            "n": n,
+        }
         for s, m, d, n in zip(agg.steps, agg.mean, agg.std, agg.n, strict=True)
-    ]  # fmt: skip
+    ]
 
 
 def save_figure(fig: Any, stem: Path, rows: Sequence[dict[str, Any]]) -> list[Path]:
@@ -149,7 +160,13 @@ def read_figure_csv(path: str | Path) -> list[dict[str, Any]]:
     """The rows of a figure CSV with numbers parsed (for tests and for re-plotting)."""
     with open(path, encoding="utf-8") as fh:
         return [
-            {"panel": r["panel"], "series": r["series"], "step": int(r["step"]), "mean": float(r["mean"]),
-             "std": float(r["std"]), "n": int(r["n"])}
+            {
+                "panel": r["panel"],
+                "series": r["series"],
+                "step": int(r["step"]),
+                "mean": float(r["mean"]),
+                "std": float(r["std"]),
+                "n": int(r["n"]),
+            }
             for r in csv.DictReader(fh)
-        ]  # fmt: skip
+        ]

@@ -21,9 +21,10 @@ from typing import Any
 from r1lit_eval.html_report import write_eval_report
 from r1lit_eval.html_report.page import Page, Problem, html_table, png_figure, svg_curves, write_page
 from r1lit_eval.html_report.samples import clip_sample, make_col, question_text
-from r1lit_eval.metrics import equivalence_for
 
 from paper_figs.io import Run, discover_runs, read_jsonl
+
+from r1lit.evaluation.summary import equivalence_for
 
 log = logging.getLogger(__name__)
 HELDOUT_SAMPLES = "heldout_samples.jsonl"
@@ -39,8 +40,12 @@ ORDER = {"learned during RL": 0, "forgotten during RL": 1, "solved throughout": 
 def change_tag(first: float, last: float) -> str:
     """How a problem fared from the first to the last evaluation (solved: at least half the samples right)."""
     a, b = first >= 0.5, last >= 0.5
-    return {(False, True): "learned during RL", (True, False): "forgotten during RL",
-            (True, True): "solved throughout", (False, False): "never solved"}[a, b]  # fmt: skip
+    return {
+        (False, True): "learned during RL",
+        (True, False): "forgotten during RL",
+        (True, True): "solved throughout",
+        (False, False): "never solved",
+    }[a, b]
 
 
 def run_problems(run: Run, prefix: str, kind: str) -> list[Problem]:
@@ -53,8 +58,18 @@ def run_problems(run: Run, prefix: str, kind: str) -> list[Problem]:
     problems = []
     for pid, rows in sorted(by_id.items()):
         rows.sort(key=lambda r: r["step"])
-        cols = [make_col(f"step {r['step']}", r["preds"], r["status"], r["correct"], r["lengths"],
-                         ["length" if t else "stop" for t in r["truncated"]], equiv) for r in rows]  # fmt: skip
+        cols = [
+            make_col(
+                f"step {r['step']}",
+                r["preds"],
+                r["status"],
+                r["correct"],
+                r["lengths"],
+                ["length" if t else "stop" for t in r["truncated"]],
+                equiv,
+            )
+            for r in rows
+        ]
         texts = [[clip_sample(t) for t in r["texts"]] for r in rows]
         tag = change_tag(cols[0]["acc"], cols[-1]["acc"])
         question = question_text(rows[0].get("prompt", ""))  # held-out rows carry no prompt (yet)
@@ -78,16 +93,25 @@ def curve_figures(runs: Sequence[Run]) -> list[str]:
         else:
             missing.append(f"{title} ({', '.join(tags)})")
     if missing:
-        figures.append(f"<p class='meta'>Not logged by {'this run' if len(runs) == 1 else 'these runs'}: "
-                       f"{'; '.join(missing)}.</p>")  # fmt: skip
+        figures.append(
+            f"<p class='meta'>Not logged by {'this run' if len(runs) == 1 else 'these runs'}: "
+            f"{'; '.join(missing)}.</p>"
+        )
     return figures
 
 
 def heldout_table(runs: Sequence[Run]) -> str:
     """Held-out numbers of each evaluation, per run, from heldout.jsonl."""
     keys = ["pass@1", "cons@k", "response_length", "truncated_frac", "no_answer_frac"]
-    rows = [[run.name, h["step"], *(f"{h[k]:.3f}" if isinstance(h.get(k), float) else h.get(k, "-") for k in keys)]
-            for run in runs for h in run.heldout]  # fmt: skip
+    rows = [
+        [
+            run.name,
+            h["step"],
+            *(f"{h[k]:.3f}" if isinstance(h.get(k), float) else h.get(k, "-") for k in keys),
+        ]
+        for run in runs
+        for h in run.heldout
+    ]
     return html_table("Held-out evaluations (heldout.jsonl)", ["run", "step", *keys], rows) if rows else ""
 
 
@@ -111,7 +135,7 @@ def write_run_report(
         tables=[t for t in [heldout_table(runs)] if t],
         figures=curve_figures(runs) + [png_figure(p) for p in pngs],
         bench_label="run",
-    )  # fmt: skip
+    )
     return write_page(Path(path) if path else root / "paper_figs" / "report.html", page, problems)
 
 

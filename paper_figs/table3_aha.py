@@ -44,11 +44,17 @@ def find_aha(rows: Sequence[dict[str, Any]], limit: int) -> list[dict[str, Any]]
             fixes = [c for c in find_corrections(text) if c["corrected"]]
             if ok and fixes:
                 b = base.get(row["id"])
-                found.append({
-                    "id": row["id"], "step": int(row["step"]), "answer": row.get("answer"), "text": text,
-                    "correction": fixes[0], "base_text": b["texts"][0] if b else None,
-                    "base_correct": bool(b["correct"][0]) if b else None,
-                })  # fmt: skip
+                found.append(
+                    {
+                        "id": row["id"],
+                        "step": int(row["step"]),
+                        "answer": row.get("answer"),
+                        "text": text,
+                        "correction": fixes[0],
+                        "base_text": b["texts"][0] if b else None,
+                        "base_correct": bool(b["correct"][0]) if b else None,
+                    }
+                )
                 seen.add(row["id"])
                 break
         if len(found) >= limit:
