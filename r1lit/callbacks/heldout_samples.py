@@ -28,18 +28,39 @@ import lightning as L
 from r1lit.callbacks.sample_logger import fence
 
 HELDOUT_COLUMNS = [
-    "step", "id", "sample", "prompt", "completion", "answer", "pred", "correct", "status", "length", "truncated",
-]  # fmt: skip
+    "step",
+    "id",
+    "sample",
+    "prompt",
+    "completion",
+    "answer",
+    "pred",
+    "correct",
+    "status",
+    "length",
+    "truncated",
+]
 
 
 def heldout_rows(step: int, results: list[dict[str, Any]]) -> list[list[Any]]:
     """One row per held-out sample (HELDOUT_COLUMNS) from `r1lit.modules.heldout.score_groups` results."""
     return [
-        [step, r["id"], j, r["prompt"], text, r["answer"], r["preds"][j], r["correct"][j], r["status"][j],
-         r["lengths"][j], r["truncated"][j]]
+        [
+            step,
+            r["id"],
+            j,
+            r["prompt"],
+            text,
+            r["answer"],
+            r["preds"][j],
+            r["correct"][j],
+            r["status"][j],
+            r["lengths"][j],
+            r["truncated"][j],
+        ]
         for r in results
         for j, text in enumerate(r["texts"])
-    ]  # fmt: skip
+    ]
 
 
 def rollout_table(rollout: Any) -> tuple[list[str], list[list[Any]]]:
@@ -48,15 +69,34 @@ def rollout_table(rollout: Any) -> tuple[list[str], list[list[Any]]]:
     Reward components are the unweighted values of each term (None: the term does not apply).
     """
     names = list(rollout.rewards.components)
-    columns = ["step", "group", "prompt", "completion", *[f"reward/{n}" for n in names], "reward/total",
-               "advantage", "correct", "length", "finish_reason"]  # fmt: skip
+    columns = [
+        "step",
+        "group",
+        "prompt",
+        "completion",
+        *[f"reward/{n}" for n in names],
+        "reward/total",
+        "advantage",
+        "correct",
+        "length",
+        "finish_reason",
+    ]
     g = rollout.group_size
     rows = [
-        [rollout.step, i // g, rollout.prompts[i // g], text,
-         *[rollout.rewards.components[n][i] for n in names], rollout.rewards.total[i],
-         float(rollout.advantages[i]), rollout.correct[i], rollout.lengths[i], rollout.finish_reasons[i]]
+        [
+            rollout.step,
+            i // g,
+            rollout.prompts[i // g],
+            text,
+            *[rollout.rewards.components[n][i] for n in names],
+            rollout.rewards.total[i],
+            float(rollout.advantages[i]),
+            rollout.correct[i],
+            rollout.lengths[i],
+            rollout.finish_reasons[i],
+        ]
         for i, text in enumerate(rollout.texts)
-    ]  # fmt: skip
+    ]
     return columns, rows
 
 

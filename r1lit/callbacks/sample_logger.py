@@ -42,11 +42,17 @@ class SampleLogger(L.Callback):
         rows = []
         for b in range(min(self.n_groups, len(rollout.groups))):
             i = b * g
-            rows.append({
-                "step": rollout.step, "prompt": rollout.prompts[b], "completion": rollout.texts[i],
-                "reward": rollout.rewards.total[i], "advantage": float(rollout.advantages[i]),
-                "finish_reason": rollout.finish_reasons[i], "length": rollout.lengths[i],
-            })  # fmt: skip
+            rows.append(
+                {
+                    "step": rollout.step,
+                    "prompt": rollout.prompts[b],
+                    "completion": rollout.texts[i],
+                    "reward": rollout.rewards.total[i],
+                    "advantage": float(rollout.advantages[i]),
+                    "finish_reason": rollout.finish_reasons[i],
+                    "length": rollout.lengths[i],
+                }
+            )
         text = "\n\n---\n\n".join(
             f"**reward {r['reward']}, advantage {r['advantage']:+.3f}, {r['length']} tokens ({r['finish_reason']})**\n\n"
             f"{fence(r['prompt'][-300:])}\n\n{fence(r['completion'])}"

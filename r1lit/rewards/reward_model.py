@@ -213,11 +213,18 @@ def reward_model_reward(
     out: list[float | None] = [None] * n
     if not keep:
         return out  # no sample of these tasks: the classifier is not even loaded
-    opts = {"device": device, "dtype": dtype, "batch_size": batch_size, "max_length": max_length,
-            "label_index": label_index, "output": output}  # fmt: skip
+    opts = {
+        "device": device,
+        "dtype": dtype,
+        "batch_size": batch_size,
+        "max_length": max_length,
+        "label_index": label_index,
+        "output": output,
+    }
     _, tokenizer = load_reward_model(name_or_path, revision, device, dtype)
-    texts = _inputs([completions[i] for i in keep], _subset(columns, n, keep), response, input_format,
-                    tokenizer, stats)  # fmt: skip
+    texts = _inputs(
+        [completions[i] for i in keep], _subset(columns, n, keep), response, input_format, tokenizer, stats
+    )
     for i, score in zip(keep, _classify(texts, name_or_path, revision, opts), strict=True):
         out[i] = score
     return out  # non-finite scores become None (counted) in compute_rewards

@@ -94,11 +94,13 @@ def find_corrections(text: str) -> list[dict]:
             and total == left + right
             and final == total
         )
-        out.append({
-            "product": f"{a}*{b}",
-            "first": first,
-            "final": final,
-            "valid": valid,
-            "corrected": valid and first != a * b and final == a * b,
-        })  # fmt: skip
+        out.append(
+            {
+                "product": f"{a}*{b}",
+                "first": first,
+                "final": final,
+                "valid": valid,
+                "corrected": valid and first != a * b and final == a * b,
+            }
+        )
     return out

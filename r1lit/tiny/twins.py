@@ -143,8 +143,13 @@ def build_twin_model(out_dir: Path, name: str) -> dict[str, Any]:
     model.save_pretrained(str(out_dir))
     positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", 1024)
     save_tokenizer(tok, Path(out_dir), model_max_length=positions)
-    meta = {"name": name, "kind": kind, "checkpoint": entry["checkpoint"], "config": fields,
-            "num_parameters": sum(p.numel() for p in model.parameters())}  # fmt: skip
+    meta = {
+        "name": name,
+        "kind": kind,
+        "checkpoint": entry["checkpoint"],
+        "config": fields,
+        "num_parameters": sum(p.numel() for p in model.parameters()),
+    }
     (Path(out_dir) / MARKER).write_text(json.dumps(meta, indent=2) + "\n")
     log.info("built %s (%s, %d parameters) into %s", name, kind, meta["num_parameters"], out_dir)
     return meta
