@@ -3,7 +3,8 @@
 The paper's R1 (§2.3) is cold-start SFT -> reasoning RL -> rejection sampling + SFT -> RL for all
 scenarios, with the cold-start data sampled from R1-Zero (§2.3.1); its small models are SFT on R1
 traces (§2.4). `experiment=r1_pipeline_tiny` and `experiment=distill_vs_rl_tiny` are such chains.
-A config with a `pipeline` key is run here (r1lit.cli.train.run dispatches); its `pipeline.stages`
+A config with a `pipeline` key is run here (r1lit-train dispatches); each stage runs through
+`r1lit.stages.fit.run_one`, like a single r1lit-train stage. `pipeline.stages`
 is an ordered mapping name -> stage:
 
     overrides:  Hydra overrides of `train.yaml` for this stage (after `pipeline.common`), e.g. [stage=sft, ...]
@@ -17,7 +18,7 @@ Layout of a pipeline run dir (`paths.run_dir`, deterministic by default so rerun
 
     config.yaml                       the pipeline config
     <stage>/                          one r1lit-train run dir per stage (checkpoints/, hf/final/, tb/, ...)
-    <stage>/DONE.json                 the stage finished (r1lit.cli.done_marker); it is not run again
+    <stage>/DONE.json                 the stage finished (r1lit.stages.done_marker); it is not run again
     eval/<base|stage>/                held-out results after each stage (r1lit-eval layout, paper_figs reads it)
     pipeline_summary.{json,md}        per-stage status, time and held-out pass@1 / cons@k
 
@@ -40,10 +41,13 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from r1lit.cli.done_marker import MARKER, mark_done, read_done
 from r1lit.model_source import check_model_source
+from r1lit.stages.done_marker import MARKER, mark_done, read_done
+from r1lit.stages.fit import run_one
+from r1lit.stages.group_options import check_group_overrides
 from r1lit.stages.heldout_eval import RESULTS, evaluate_checkpoint, read_results
 from r1lit.stages.pipeline_summary import write_summary
+from r1lit.stages.validate import validate_config
 
 log = logging.getLogger(__name__)
 CONF_DIR = str(Path(__file__).resolve().parents[2] / "conf")
@@ -117,8 +121,6 @@ def compose_stage(overrides: list[str]) -> DictConfig:
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    from r1lit.cli.group_options import check_group_overrides
-
     check_group_overrides(overrides, Path(CONF_DIR))  # reward=[accuracy,nosuch] lists the options
     if GlobalHydra.instance().is_initialized():
         return compose(config_name="train", overrides=overrides)
@@ -159,8 +161,6 @@ def stage_output(cfg: DictConfig) -> str:
 
 def run_stage(spec: StageSpec, cfg: DictConfig) -> tuple[str, float]:
     """Run one composed stage unless its DONE.json exists; returns (status, seconds spent now)."""
-    from r1lit.cli.train import run
-
     run_dir = Path(cfg.paths.run_dir)
     done = read_done(run_dir)
     if done is not None:
@@ -175,7 +175,7 @@ def run_stage(spec: StageSpec, cfg: DictConfig) -> tuple[str, float]:
         run_dir,
     )
     t0 = time.perf_counter()
-    run(cfg)
+    run_one(cfg)
     seconds = time.perf_counter() - t0
     output = Path(stage_output(cfg))
     if not output.exists():
@@ -240,8 +240,6 @@ def plan_stages(cfg: DictConfig, root: Path) -> list[tuple[StageSpec, DictConfig
     Outputs are deterministic paths, so a typo in the last stage's overrides fails in seconds, not
     after the first hours of training.
     """
-    from r1lit.cli.validate import validate_config
-
     specs = parse_stages(OmegaConf.to_container(cfg.pipeline.stages, resolve=True))
     check_model_source(str(cfg.pipeline.base_model), "pipeline.base_model", accept_runs=False)
     common = list(cfg.pipeline.common or [])
@@ -257,7 +255,7 @@ def plan_stages(cfg: DictConfig, root: Path) -> list[tuple[StageSpec, DictConfig
             raise ValueError(
                 f"pipeline.stages.{spec.name}: a stage cannot be a pipeline (experiment= in its overrides?)"
             )
-        validate_config(stage_cfg, check_sources=False)  # earlier stages make the models (checked by run())
+        validate_config(stage_cfg, check_sources=False)  # earlier stages make the models (checked by run_one)
         if spec.evaluate and stage_cfg.stage.get("runner"):
             raise ValueError(
                 f"pipeline.stages.{spec.name}.evaluate: a {stage_cfg.stage.name} stage makes no model to evaluate"

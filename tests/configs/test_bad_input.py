@@ -11,8 +11,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from r1lit.cli.group_options import GroupOptionError, check_group_overrides
-from r1lit.cli.validate import ConfigError, validate_config
+from r1lit.stages.group_options import GroupOptionError, check_group_overrides
+from r1lit.stages.validate import ConfigError, validate_config
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 

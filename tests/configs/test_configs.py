@@ -12,7 +12,7 @@ from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 from omegaconf import DictConfig
 
-from r1lit.cli.validate import ConfigError, validate_config
+from r1lit.stages.validate import ConfigError, validate_config
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 # Groups that select one option of train.yaml (experiment and hparams_search are checked separately).

@@ -2,7 +2,7 @@
 
 The jobs are what Hydra's basic sweeper would launch from the script's `run_sweep` overrides; each is
 composed from conf/train.yaml with experiments/conf on the search path, as common.sh does, and checked
-with r1lit.cli.validate. GRPO sweeps are checked with every sweep experiment that exists (the CPU
+with r1lit.stages.validate. GRPO sweeps are checked with every sweep experiment that exists (the CPU
 default sweep_tiny, r1_zero_tiny, and the GPU setting
 r1_zero_qwen2.5_math_1.5b); the cold-start pipeline also plans all its stages. A misspelled key or
 value in a launch script fails here, not minutes into a sweep.
@@ -21,7 +21,7 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
-from r1lit.cli.validate import validate_config
+from r1lit.stages.validate import validate_config
 
 REPO = Path(__file__).resolve().parents[2]
 SWEEPS = sorted(p.parent.name for p in (REPO / "experiments").glob("*/launch.sh"))

@@ -16,6 +16,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 import r1lit.cli.train as train_cli
+import r1lit.stages.fit as fit
 from r1lit.stages.pipeline import parse_stages
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
@@ -100,7 +101,7 @@ def test_pipeline_runs_every_stage_then_skips_finished_ones(
     exported = run_dir / "final_rl" / "hf" / "final" / "model.safetensors"
     before = exported.stat().st_mtime_ns
     with monkeypatch.context() as m:
-        m.setattr(train_cli, "train", forbidden)
+        m.setattr(fit, "train", forbidden)
         m.setattr(train_cli.hydra.utils, "instantiate", forbidden)
         train_cli.run(cfg)
     assert all(row["status"] == "skipped" for name, row in summary(run_dir).items() if name != "base")

@@ -12,12 +12,12 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from r1lit.cli.train import train
 from r1lit.data.packing import pack_examples
 from r1lit.data.sft_datamodule import SFTDataModule, pad_batch
 from r1lit.models import load_causal_lm, load_tokenizer
 from r1lit.modules.sft import SFTModule
 from r1lit.rollout import SamplingParams, build_generator
+from r1lit.stages.fit import train
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 QUESTIONS = [f"Compute {a}+{b}" for a, b in [(2, 3), (4, 4), (7, 1), (5, 6), (9, 2), (3, 8)]]

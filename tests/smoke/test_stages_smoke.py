@@ -50,7 +50,7 @@ def test_sft_stage(
         "stage.datamodule.batch_size=4", "stage.module.warmup_steps=0",
     ])  # fmt: skip
     cfg.trainer.enable_progress_bar = True
-    with caplog.at_level(logging.INFO, logger="r1lit.cli.train"):
+    with caplog.at_level(logging.INFO, logger="r1lit.stages.fit"):
         run(cfg)
     assert global_step(tmp_path) == 2 and "train/loss" in logged(tmp_path)
     load_causal_lm(str(tmp_path / "hf" / "final"))

@@ -16,8 +16,8 @@ import pytest
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from r1lit.cli.done_marker import MARKER, mark_done, optimized_value, read_done, scalar_metrics
-from r1lit.cli.train import train
+from r1lit.stages.done_marker import MARKER, mark_done, optimized_value, read_done, scalar_metrics
+from r1lit.stages.fit import train
 
 BUILT: list[str] = []  # what train() instantiated, in order
 

@@ -16,7 +16,7 @@ warnings.simplefilter("always")
 import lightning as L
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 L.seed_everything(1)  # before: lightning's own handler repeats the root's line
-from r1lit.cli.lightning_logs import tame_lightning_logs
+from r1lit.stages.lightning_logs import tame_lightning_logs
 tame_lightning_logs()
 tame_lightning_logs()  # a pipeline trains several stages in one process
 L.seed_everything(3)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from r1lit.cli.checkpoints import check_checkpoint_file, latest_intact_checkpoint
+from r1lit.stages.checkpoints import check_checkpoint_file, latest_intact_checkpoint
 
 
 def write_ckpt(path: Path, mtime: float) -> Path:

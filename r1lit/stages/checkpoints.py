@@ -11,7 +11,9 @@ import logging
 import zipfile
 from pathlib import Path
 
-from r1lit.cli.validate import ConfigError
+from omegaconf import DictConfig
+
+from r1lit.stages.validate import ConfigError
 
 log = logging.getLogger(__name__)
 LAST = "last.ckpt"
@@ -72,3 +74,17 @@ def check_checkpoint_file(path: str | Path, key: str = "resume") -> str:
     if problem:
         raise ConfigError(f"{key}={str(path)!r}: {problem}; allowed: auto, null, or a complete .ckpt file")
     return str(path)
+
+
+def resolve_ckpt_path(cfg: DictConfig) -> str | None:
+    """`resume: auto` continues from the newest intact checkpoint of this run (last.ckpt first), if any.
+
+    A truncated or empty checkpoint (a kill while it was written) is skipped with a warning naming it;
+    an explicit `resume: <path>` must be intact.
+    """
+    if cfg.resume in (None, False, "never"):
+        return None
+    if cfg.resume == "auto":
+        found = latest_intact_checkpoint(cfg.paths.ckpt_dir)
+        return str(found) if found is not None else None
+    return check_checkpoint_file(cfg.resume)
