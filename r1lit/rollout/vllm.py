@@ -38,6 +38,13 @@ def _vllm() -> Any:
     return vllm
 
 
+def sync_weights(policy: torch.nn.Module) -> Iterable[tuple[str, torch.Tensor]]:
+    """(HF name, tensor) pairs the engine loads: the parameters, or for LoRA the merged base weights."""
+    from r1lit.lora import is_lora, merged_state_dict
+
+    return merged_state_dict(policy).items() if is_lora(policy) else policy.named_parameters()
+
+
 class VLLMGenerator:
     """Generation through vLLM.
 
@@ -73,8 +80,12 @@ class VLLMGenerator:
         )
 
     def load_weights(self, policy: torch.nn.Module | Iterable[tuple[str, torch.Tensor]]) -> None:
-        """Copy the policy's current parameters into the engine (HF parameter names)."""
-        weights = policy.named_parameters() if isinstance(policy, torch.nn.Module) else policy
+        """Copy the policy's current parameters into the engine (HF parameter names).
+
+        A LoRA policy is pushed with its adapters folded into the base weights, under the base model's
+        names: the engine serves the plain architecture, which has no `lora_A`/`base_layer` parameters.
+        """
+        weights = sync_weights(policy) if isinstance(policy, torch.nn.Module) else policy
         try:
             runner = self.llm.llm_engine.model_executor.driver_worker.worker.model_runner
         except AttributeError as e:
