@@ -23,7 +23,6 @@ from r1lit_eval.html_report.page import Page, Problem, html_table, png_figure, s
 from r1lit_eval.html_report.samples import clip_sample, make_col, question_text
 
 from paper_figs.io import Run, discover_runs, read_jsonl
-
 from r1lit.evaluation.summary import equivalence_for
 
 log = logging.getLogger(__name__)
