@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from r1lit_eval.benchmarks.base import Problem
-from r1lit_eval.metrics import summarize
-from r1lit_eval.runner import read_jsonl, save_results, write_jsonl
+
+from r1lit.evaluation.results import save_results
+from r1lit.evaluation.summary import summarize
+from r1lit.io import read_jsonl, write_jsonl
 
 log = logging.getLogger(__name__)
 _SPEC_RE = re.compile(r"^(?P<name>[^\[\]]+)(?:\[(?P<index>-?\d+|\*)\])?$")

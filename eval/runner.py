@@ -26,9 +26,12 @@ from typing import Any
 
 from r1lit_eval.benchmarks.base import Benchmark, Problem, SampleGrade
 from r1lit_eval.cache import GenerationCache, prompt_key
-from r1lit_eval.metrics import check_sandbox_health, summarize
 
-from r1lit.io import read_jsonl, write_json_atomic, write_jsonl
+from r1lit.evaluation.results import save_results, write_samples
+from r1lit.evaluation.rows import sample_row
+from r1lit.evaluation.summary import check_sandbox_health, summarize
+from r1lit.io import read_jsonl
+from r1lit.io import write_jsonl as write_jsonl  # re-export: eval/html_report imports it from here
 from r1lit.rollout.base import Generator, Prompt, SamplingParams
 from r1lit.rollout.fields import check_types, require
 
@@ -172,7 +175,7 @@ def grade_samples(
     name: str, bench: Benchmark, problems: list[Problem], prompts: list[Prompt], keys: list[str],
     cache: GenerationCache, opts: RunOptions,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """One per-sample record (the per-sample JSONL row) for each of the k samples of each problem.
+    """One row (`r1lit.evaluation.rows`, the per-sample JSONL) for each of the k samples of each problem.
 
     Samples are graded by `opts.grade_workers` threads: a code sample spends its time in its own
     sandboxed process and a hard math answer in a grader worker process, so threads run them in parallel.
@@ -199,18 +202,20 @@ def grade_samples(
         for verdict in pool.map(one, jobs):  # in job order
             verdicts.append(verdict)
             bar.update(1)
-    rows = []
-    for (i, idx), verdict in zip(jobs, verdicts, strict=True):
-        problem, gen = problems[i], gens[i, idx]
-        rows.append({
-            "benchmark": name, "problem_id": problem.id, "sample_idx": idx, "kind": problem.kind,
-            "prompt": prompts[i], "response_prefix": opts.response_prefix, "completion": gen["text"],
-            "gold": problem.gold, "pred": verdict.pred, "correct": verdict.correct, "status": verdict.status,
-            "detail": verdict.detail, "finish_reason": gen["finish_reason"], "n_tokens": gen["n_tokens"],
-            "n_prompt_tokens": gen["n_prompt_tokens"], "max_new_tokens": gen.get("max_new_tokens"),
-            "prompt_truncated": gen.get("prompt_truncated", 0),
-        })  # fmt: skip
-    return rows
+    return [
+        sample_row(
+            name,
+            problems[i].id,
+            idx,
+            problems[i].kind,
+            problems[i].gold,
+            verdict,
+            gens[i, idx],
+            prompt=prompts[i],
+            response_prefix=opts.response_prefix,
+        )
+        for (i, idx), verdict in zip(jobs, verdicts, strict=True)
+    ]
 
 
 def context_summary(
@@ -274,12 +279,9 @@ def run_benchmark(
     gen_seconds = time.perf_counter() - gen_start
     rows = grade_samples(name, bench, problems, prompts, keys, cache, opts)
     suffix = shard_suffix(opts.shard_index, opts.shard_count)
-    out = Path(out_dir) / "samples"
-    write_jsonl(out / f"{name}{suffix}.jsonl", rows)
-    write_jsonl(out / f"{name}{suffix}.problems.jsonl", problem_rows(problems))
-    check_sandbox_health(
-        rows, name
-    )  # after the samples are on disk: a broken sandbox fails, never scores 0 %
+    write_samples(out_dir, name, rows, problem_rows(problems), suffix)
+    # after the samples are on disk: a broken sandbox fails, never scores 0 %
+    check_sandbox_health(rows, name)
     summary = summarize(rows, opts.k, n_boot=opts.bootstrap_samples, seed=opts.seed)
     summary.update(
         n_generated=generated, n_cached=cached_before, generation_seconds=round(gen_seconds, 3),
@@ -294,12 +296,7 @@ def run_benchmark(
     return summary
 
 
-# ---------------------------------------------------------------- results files and shard merging
-
-
-def save_results(results: dict[str, Any], out_dir: str | Path, suffix: str = "") -> Path:
-    """Write `results<suffix>.json` (written again after every benchmark, so partial runs keep their numbers)."""
-    return write_json_atomic(Path(out_dir) / f"results{suffix}.json", results)
+# ---------------------------------------------------------------- shard merging (results files: r1lit.evaluation.results)
 
 
 def merge_shards(out_dir: str | Path, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
@@ -327,8 +324,7 @@ def merge_shards(out_dir: str | Path, n_boot: int = 1000, seed: int = 0) -> dict
         for i in range(count):
             rows += read_jsonl(out / "samples" / f"{name}{shard_suffix(i, count)}.jsonl")
             problems += read_jsonl(out / "samples" / f"{name}{shard_suffix(i, count)}.problems.jsonl")
-        write_jsonl(out / "samples" / f"{name}.jsonl", rows)
-        write_jsonl(out / "samples" / f"{name}.problems.jsonl", problems)
+        write_samples(out, name, rows, problems)
         summary = {**first, **summarize(rows, first["k"], n_boot=n_boot, seed=seed), "shard": [0, 1]}
         if "context" in first:  # counts over every shard's samples
             ctx = first["context"]

@@ -5,13 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from r1lit_eval.metrics import (
-    check_sandbox_health,
-    equivalence_for,
-    group_by_problem,
-    pass_k_values,
-    summarize,
-)
+
+from r1lit.evaluation.rows import group_by_problem
+from r1lit.evaluation.summary import check_sandbox_health, equivalence_for, pass_k_values, summarize
 
 
 def rows_for(
