@@ -7,6 +7,7 @@ from typing import Any
 
 from torch.utils.data import DataLoader
 
+from r1lit.data.batching import batch_indices
 from r1lit.data.sources import Record
 from r1lit.data.step_cursor import PositiveInt, StepCursorDataModule
 from r1lit.data.templates import build_prompt
@@ -65,6 +66,15 @@ class PromptDataModule(StepCursorDataModule):
     def collate_train(self, item: tuple[int, list[int]]) -> dict[str, Any]:
         step, idx = item
         return self.to_batch([self.train_records[i] for i in idx], step)
+
+    def refill_batch(self, step: int, refill_round: int, rank: int, world_size: int) -> dict[str, Any]:
+        """Rank `rank`'s share of a fresh, deterministic batch of training prompts for (step, refill round).
+
+        GRPO's dynamic sampling (r1lit.modules.grpo_rollout) calls it to replace groups without signal.
+        Round r >= 1 orders the records by its own seed (data seed + 7919 r), unlike the step's batch.
+        """
+        idx = batch_indices(self.n_train(), self.batch_size, self.seed + 7_919 * refill_round, step)
+        return self.to_batch([self.train_records[i] for i in idx[rank::world_size]], step)
 
     def val_dataloader(self) -> DataLoader | list:
         if not self.heldout_records:

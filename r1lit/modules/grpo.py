@@ -35,6 +35,7 @@ number of optimizer steps done (0 = the base model).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import random
 import time
@@ -49,7 +50,7 @@ from r1lit.algos import IS_CORRECTIONS, build_loss_mask, grpo_loss, importance_w
 from r1lit.lora import adapters_disabled, is_lora, make_trainable
 from r1lit.models import disable_dropout, load_causal_lm, load_tokenizer
 from r1lit.modules import heldout
-from r1lit.modules.grpo_rollout import Rollout, collect_rollout
+from r1lit.modules.grpo_rollout import Rollout, RolloutSampler, collect_rollout
 from r1lit.modules.grpo_stats import length_stats, merge_rank_metrics, reflection_pattern, reflection_stats
 from r1lit.modules.optim import Schedule, adamw_with_schedule
 from r1lit.modules.rollout_batch import PackedRollout, completion_logprobs, micro_batches, pack_completions
@@ -250,13 +251,20 @@ class GRPOModule(L.LightningModule):
                         self.trainer.max_steps, self.hparams.num_iterations)  # fmt: skip
 
     # ---- training ----------------------------------------------------------------------------------
-    def rollout_seed(self, step: int, refill_round: int = 0) -> int:
-        """Per-step sampling seed: a resumed run re-samples exactly what an uninterrupted one would."""
-        return ((self.hparams.seed * 1_000_003 + step) * 131 + refill_round) * 8191 + self.global_rank
+    def rollout_sampler(self) -> RolloutSampler:
+        """What `collect_rollout` samples with and scores by (this rank's seeds)."""
+        hp = self.hparams
+        return RolloutSampler(
+            self.generator, self.tokenizer, self.rewards, self.sampling, hp.seed, self.global_rank,
+            hp.accuracy_term, hp.reward_scale, hp.dynamic_sampling, hp.max_refill_rounds,
+        )  # fmt: skip
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         t0 = time.perf_counter()
-        rollout = collect_rollout(self, batch)
+        rank, world = self.global_rank, self.trainer.world_size
+        refill = functools.partial(self.trainer.datamodule.refill_batch, rank=rank, world_size=world)
+        any_rank = functools.partial(self.trainer.strategy.reduce_boolean_decision, all=False)
+        rollout = collect_rollout(self.rollout_sampler(), batch, refill, any_rank)
         t_rollout = time.perf_counter() - t0
         packed = pack_completions(rollout.groups, self.tokenizer.pad_token_id)
         t1 = time.perf_counter()

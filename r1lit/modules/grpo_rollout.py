@@ -17,21 +17,40 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
 from r1lit.algos import group_advantages, groups_with_signal, rewards_to_tensor
-from r1lit.data.batching import batch_indices
-from r1lit.rewards.compose import RewardBatch, compute_rewards
-from r1lit.rollout.base import Completion
+from r1lit.rewards.compose import RewardBatch, RewardTerm, compute_rewards
+from r1lit.rollout.base import Completion, Generator, SamplingParams
 from r1lit.rollout.context import count_capped, warn_capped_once
 
-if TYPE_CHECKING:
-    from r1lit.modules.grpo import GRPOModule
-
 _NOT_COLUMNS = ("step", "prompt")
+RefillFn = Callable[[int, int], dict[str, Any]]  # (step, refill round) -> this rank's fresh batch
+AnyRank = Callable[[bool], bool]  # True when the flag is True on any rank
+
+
+@dataclass(frozen=True)
+class RolloutSampler:
+    """What a step's rollout samples with and scores by; the module builds it, tests build their own."""
+
+    generator: Generator
+    tokenizer: Any  # `.decode(prompt_token_ids)` gives the prompt text the rewards see
+    rewards: Sequence[RewardTerm]
+    sampling: SamplingParams  # `n` is the group size G; the seed is replaced per (step, refill round)
+    seed: int  # with the rank, seeds every step's sampling
+    rank: int
+    accuracy_term: str | None  # reward term whose value > 0 counts as correct (None: unknown)
+    reward_scale: str  # advantage denominator, see r1lit.algos.group_advantages
+    dynamic_sampling: bool  # drop zero-variance groups and refill with fresh prompts (DAPO)
+    max_refill_rounds: int
+
+    def seed_for(self, step: int, refill_round: int = 0) -> int:
+        """Per-step sampling seed: a resumed run re-samples exactly what an uninterrupted one would."""
+        return ((self.seed * 1_000_003 + step) * 131 + refill_round) * 8191 + self.rank
 
 
 @dataclass
@@ -113,65 +132,71 @@ def concat(parts: list[Rollout]) -> Rollout:
     )  # fmt: skip
 
 
-def sample_and_score(module: GRPOModule, batch: dict[str, Any], seed: int) -> Rollout:
+def sample_and_score(sampler: RolloutSampler, batch: dict[str, Any], seed: int) -> Rollout:
     """Sample G completions for each prompt of `batch` and compute every reward term."""
-    params = dataclasses.replace(module.sampling, seed=seed)
-    groups = module.generator.generate(batch["prompt"], params)
+    params = dataclasses.replace(sampler.sampling, seed=seed)
+    groups = sampler.generator.generate(batch["prompt"], params)
     g = params.n
-    prompts = [module.tokenizer.decode(group[0].prompt_token_ids) for group in groups]
+    prompts = [sampler.tokenizer.decode(group[0].prompt_token_ids) for group in groups]
     flat = [c for group in groups for c in group]
-    context = getattr(module.generator, "max_context", None)
+    context = getattr(sampler.generator, "max_context", None)
     warn_capped_once("GRPO rollouts", flat, params.max_new_tokens, context)
     columns = {
         k: [v for v in values for _ in range(g)] for k, values in batch.items() if k not in _NOT_COLUMNS
     }
     columns["prompts"] = [p for p in prompts for _ in range(g)]
     columns["completion_ids"] = [c.token_ids for c in flat]
-    rewards = compute_rewards(module.rewards, [c.text for c in flat], **columns)
-    term = module.hparams.accuracy_term
+    rewards = compute_rewards(sampler.rewards, [c.text for c in flat], **columns)
+    term = sampler.accuracy_term
     correct = [None if v is None else v > 0 for v in rewards.components[term]] if term else [None] * len(flat)
     return Rollout(int(batch["step"]), prompts, groups, rewards, columns, correct)
 
 
-def refill_batch(module: GRPOModule, step: int, refill_round: int) -> dict[str, Any]:
-    """This rank's share of a fresh, deterministic batch of training prompts for (step, round)."""
-    dm = module.trainer.datamodule
-    idx = batch_indices(dm.n_train(), dm.batch_size, dm.seed + 7_919 * refill_round, step)
-    idx = idx[module.global_rank :: module.trainer.world_size]
-    return dm.to_batch([dm.train_records[i] for i in idx], step)
+def _sort_groups(rollout: Rollout, signal: torch.Tensor, kept: list[Rollout], dropped: list[Rollout]) -> int:
+    """Append the groups with signal to `kept`, the others to `dropped` (in order); return how many had it."""
+    kept.append(rollout.take_groups(signal.nonzero()[:, 0].tolist()))  # signal: [B] bool
+    dropped.append(rollout.take_groups((~signal).nonzero()[:, 0].tolist()))
+    return int(signal.sum())
 
 
-def collect_rollout(module: GRPOModule, batch: dict[str, Any]) -> Rollout:
-    """The step's rollout with advantages (and dynamic sampling when enabled)."""
-    hp, step = module.hparams, int(batch["step"])
-    first = sample_and_score(module, batch, module.rollout_seed(step))
+def collect_rollout(
+    sampler: RolloutSampler, batch: dict[str, Any], refill: RefillFn, any_rank: AnyRank
+) -> Rollout:
+    """The step's rollout with advantages (and dynamic sampling when `sampler.dynamic_sampling`).
+
+    Args:
+        sampler: how to sample and score (see `RolloutSampler`).
+        batch: this rank's prompts for the step (`{"step", "prompt", "answer", ...}` columns).
+        refill: `(step, refill_round) -> batch`, this rank's fresh prompts for a refill round (only
+            called with dynamic sampling; `PromptDataModule.refill_batch` provides it).
+        any_rank: `flag -> bool`, True when the flag is True on any rank (under DDP every rank must take
+            the same number of refill rounds; a single process passes `lambda flag: flag`).
+
+    Returns:
+        B groups of G scored completions, B = the batch's number of prompts, with `advantages` [B*G].
+    """
+    step = int(batch["step"])
+    first = sample_and_score(sampler, batch, sampler.seed_for(step))
     g, n_groups = first.group_size, len(first.groups)
     signal = groups_with_signal(first.reward_tensor, g)  # [B]
-    capped, _ = count_capped(first.completions, module.sampling.max_new_tokens)
+    capped, _ = count_capped(first.completions, sampler.sampling.max_new_tokens)
     metrics = {
         "train/zero_variance_frac": 1.0 - float(signal.float().mean()),
         "train/context_capped_frac": capped / len(first.completions),
     }
     rollout = first
-    if hp.dynamic_sampling:
-        kept = [first.take_groups(signal.nonzero()[:, 0].tolist())]
-        dropped = [first.take_groups((~signal).nonzero()[:, 0].tolist())]
-        have, rounds = int(signal.sum()), 0
-        while rounds < hp.max_refill_rounds and module.trainer.strategy.reduce_boolean_decision(
-            have < n_groups, all=False
-        ):
+    if sampler.dynamic_sampling:
+        kept: list[Rollout] = []
+        dropped: list[Rollout] = []
+        have, rounds = _sort_groups(first, signal, kept, dropped), 0
+        while rounds < sampler.max_refill_rounds and any_rank(have < n_groups):
             rounds += 1
-            extra = sample_and_score(
-                module, refill_batch(module, step, rounds), module.rollout_seed(step, rounds)
-            )
-            extra_signal = groups_with_signal(extra.reward_tensor, g)
-            kept.append(extra.take_groups(extra_signal.nonzero()[:, 0].tolist()))
-            dropped.append(extra.take_groups((~extra_signal).nonzero()[:, 0].tolist()))
-            have += int(extra_signal.sum())
+            extra = sample_and_score(sampler, refill(step, rounds), sampler.seed_for(step, rounds))
+            have += _sort_groups(extra, groups_with_signal(extra.reward_tensor, g), kept, dropped)
         pool = concat([p for p in kept + dropped if p.groups])
         rollout = pool.take_groups(list(range(n_groups)))  # signal groups first, dropped ones fill any gap
         metrics["dynamic/refill_rounds"] = float(rounds)
         metrics["dynamic/signal_frac"] = min(have, n_groups) / n_groups
-    rollout.advantages = group_advantages(rollout.reward_tensor, g, hp.reward_scale)  # [N]
+    rollout.advantages = group_advantages(rollout.reward_tensor, g, sampler.reward_scale)  # [N]
     rollout.metrics = metrics
     return rollout

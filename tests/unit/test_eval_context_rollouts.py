@@ -59,14 +59,14 @@ def test_grpo_rollout_stops_at_the_context_and_logs_the_capped_fraction(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     tok = char_tokenizer()
-    module = SimpleNamespace(
+    sampler = SimpleNamespace(
         sampling=SamplingParams(n=2, max_new_tokens=30), tokenizer=tok, rewards=[],
-        generator=ScriptedGenerator(["x" * 40], tokenizer=tok, max_context=25), hparams=SimpleNamespace(accuracy_term=None),
+        generator=ScriptedGenerator(["x" * 40], tokenizer=tok, max_context=25), accuracy_term=None,
     )  # fmt: skip
     batch = {"prompt": ["a" * 5, "b" * 15], "answer": ["1", "1"], "step": 0}
     with caplog.at_level(logging.WARNING, logger="r1lit.rollout.context"):
-        rollout = sample_and_score(module, batch, seed=0)
-        sample_and_score(module, batch, seed=1)
+        rollout = sample_and_score(sampler, batch, seed=0)
+        sample_and_score(sampler, batch, seed=1)
     assert rollout.lengths == [20, 20, 10, 10]  # prompt + completion = 25 = the context
     assert rollout.finish_reasons == ["length"] * 4
     assert all(len(c.prompt_token_ids) + len(c.token_ids) <= 25 for c in rollout.completions)
@@ -74,13 +74,13 @@ def test_grpo_rollout_stops_at_the_context_and_logs_the_capped_fraction(
 
 
 def test_grpo_rollout_with_a_prompt_past_the_context_fails_by_default() -> None:
-    module = SimpleNamespace(
+    sampler = SimpleNamespace(
         sampling=SamplingParams(n=2, max_new_tokens=8), tokenizer=None, rewards=[],
-        generator=ScriptedGenerator(["x"], max_context=10), hparams=SimpleNamespace(accuracy_term=None),
+        generator=ScriptedGenerator(["x"], max_context=10), accuracy_term=None,
     )  # fmt: skip
     with pytest.raises(context.PromptTooLongError, match="prompt_overflow=left_truncate"):
-        sample_and_score(module, {"prompt": ["a" * 12], "step": 0}, seed=0)
-    module.sampling = dataclasses.replace(module.sampling, prompt_overflow="left_truncate")
-    module.tokenizer = SimpleNamespace(decode=lambda ids: "".join(map(chr, ids)))
-    rollout = sample_and_score(module, {"prompt": ["a" * 12], "step": 0}, seed=0)
+        sample_and_score(sampler, {"prompt": ["a" * 12], "step": 0}, seed=0)
+    sampler.sampling = dataclasses.replace(sampler.sampling, prompt_overflow="left_truncate")
+    sampler.tokenizer = SimpleNamespace(decode=lambda ids: "".join(map(chr, ids)))
+    rollout = sample_and_score(sampler, {"prompt": ["a" * 12], "step": 0}, seed=0)
     assert rollout.completions[0].prompt_truncated == 7 and rollout.prompts == ["a" * 5]
