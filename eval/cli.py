@@ -130,81 +130,27 @@ def check_options(cfg: dict[str, Any], name: str) -> None:
 # ---------------------------------------------------------------- models and generators
 
 
-def resolve_checkpoint(name_or_path: str) -> str:
-    """A training run dir (or its `hf/`) -> its `final` export, else the highest `step_<N>`; anything else unchanged."""
-    import re
-
-    path = Path(name_or_path)
-    if not path.is_dir() or (path / "config.json").exists():
-        return name_or_path
-    hf = path / "hf" if (path / "hf").is_dir() else path
-    if (hf / "final" / "config.json").exists():
-        return str(hf / "final")
-    steps = [(int(m.group(1)), d) for d in hf.glob("step_*") if (m := re.fullmatch(r"step_(\d+)", d.name))]
-    steps = [(n, d) for n, d in steps if (d / "config.json").exists()]
-    if not steps:
-        raise FileNotFoundError(
-            f"model.name_or_path={name_or_path}: a folder without config.json, hf/final or hf/step_<N>"
-        )
-    chosen = max(steps)[1]
-    log.info("using the latest export of the run: %s", chosen)
-    return str(chosen)
-
-
-def load_lightning_checkpoint(path: str, dtype: str, device: str) -> tuple[Any, Any]:
-    """A `.ckpt` of a training run: base model from `hyper_parameters.model_name_or_path`, then `policy.*` weights."""
-    import torch
-
-    from r1lit.models import load_causal_lm, load_tokenizer
-
-    ckpt = torch.load(
-        path, map_location="cpu", weights_only=False
-    )  # our own Lightning checkpoint (hparams objects)
-    hp = ckpt.get("hyper_parameters") or {}
-    base = hp.get("model_name_or_path")
-    if not base:
-        raise ValueError(f"{path}: hyper_parameters has no model_name_or_path, so the base model is unknown")
-    state = {k.removeprefix("policy."): v for k, v in ckpt["state_dict"].items() if k.startswith("policy.")}
-    if not state:
-        raise ValueError(
-            f"{path}: no `policy.*` keys in state_dict (keys look like {list(ckpt['state_dict'])[:3]})"
-        )
-    model = load_causal_lm(base, hp.get("revision"), dtype, "cpu")
-    result = model.load_state_dict(state, strict=False)
-    tied = {"lm_head.weight"} if getattr(model.config, "tie_word_embeddings", False) else set()
-    missing = [k for k in result.missing_keys if k not in tied]
-    if missing or result.unexpected_keys:
-        raise ValueError(
-            f"{path}: weights do not match {base}: missing {missing[:5]}, unexpected {result.unexpected_keys[:5]}"
-        )
-    log.info("loaded %d policy tensors from %s onto base %s", len(state), path, base)
-    return model.to(device), load_tokenizer(base, hp.get("revision"))
-
-
 def load_model(model_cfg: dict[str, Any], backend: str) -> tuple[Any, Any, dict[str, Any]]:
     """(model, tokenizer, identity) for the backend; identity keys the generation cache and the results."""
     from r1lit_eval.cache import model_fingerprint
 
-    from r1lit.models import load_causal_lm, load_tokenizer, resolve_model_path
+    from r1lit.models import load_tokenizer
+    from r1lit.run_models import is_lightning_checkpoint, load_model_and_tokenizer, resolve_model_source
 
     name, revision = str(model_cfg["name_or_path"]), model_cfg.get("revision")
     identity = {"name_or_path": name, "revision": revision, "dtype": model_cfg["dtype"], "device": model_cfg["device"],
                 "label": model_cfg.get("label") or Path(name.rstrip("/")).name, "backend": backend}  # fmt: skip
     if backend == "scripted":
         return None, None, identity | {"resolved": None, "fingerprint": "scripted"}
-    path = resolve_checkpoint(resolve_model_path(name))
+    path = resolve_model_source(name)  # a run folder or .ckpt resolves as in every other command
     identity |= {"resolved": path, "fingerprint": model_fingerprint(path)}
     if backend == "vllm":  # vLLM loads the weights itself; the tokenizer renders forced-prefix prompts
-        if path.endswith(".ckpt"):
+        if is_lightning_checkpoint(path):
             raise EvalConfigError(
                 f"backend=vllm needs an HF model folder, not {path}; use backend=hf for .ckpt"
             )
         return path, load_tokenizer(path, revision), identity
-    if path.endswith(".ckpt"):
-        model, tokenizer = load_lightning_checkpoint(path, model_cfg["dtype"], model_cfg["device"])
-    else:
-        model = load_causal_lm(path, revision, model_cfg["dtype"], model_cfg["device"])
-        tokenizer = load_tokenizer(path, revision)
+    model, tokenizer = load_model_and_tokenizer(path, revision, model_cfg["dtype"], model_cfg["device"])
     return model, tokenizer, identity
 
 

@@ -11,7 +11,7 @@ Accepted:
 - a local folder holding `config.json` and tokenizer files (a `save_pretrained` folder);
 - a hub id `org/name` (whether it exists is only known online; it is not looked up here);
 - with `accept_runs=True` (the evaluation CLI's default): a Lightning `.ckpt` file, or a training run
-  folder whose `hf/final` or `hf/step_<N>` export is a model folder.
+  folder whose `hf/final` or `hf/step_<N>` export is a model folder (`r1lit.run_models` loads both).
 """
 
 from __future__ import annotations
@@ -94,8 +94,8 @@ def check_model_source(
     Args:
         name_or_path: what the config gives to `r1lit.models.load_causal_lm` / `load_tokenizer`.
         key: the config key to name in the message.
-        accept_runs: also accept a Lightning `.ckpt` file and a training run folder (the evaluation
-            CLI resolves them); training loads plain model folders only and passes False.
+        accept_runs: also accept a Lightning `.ckpt` file and a training run folder (what
+            `r1lit.run_models` resolves); training loads plain model folders only and passes False.
 
     Raises:
         ValueError: a path that does not exist, a folder that is not a model, an unregistered

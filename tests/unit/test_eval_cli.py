@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
-from r1lit_eval.cli import CONF_DIR, EvalConfigError, dispatch, resolve_checkpoint, validate
+from r1lit_eval.cli import CONF_DIR, EvalConfigError, dispatch, validate
 
 
 def config(tmp_path: Path, *overrides: str) -> dict:
@@ -145,21 +145,6 @@ def test_sharded_runs_then_merge(tmp_path: Path) -> None:
     merged = dispatch(config(tmp_path, *base, "mode=merge"), [])
     assert merged["benchmarks"]["synthetic"]["n_problems"] == 5 and merged["merged_from"] == 2
     assert (Path(config(tmp_path)["output_dir"]) / "tables" / "paper.csv").is_file()
-
-
-def test_resolve_checkpoint_picks_final_then_latest_step(tmp_path: Path) -> None:
-    run = tmp_path / "run"
-    for step in ("step_5", "step_20", "step_100"):
-        (run / "hf" / step).mkdir(parents=True)
-        (run / "hf" / step / "config.json").write_text("{}")
-    assert resolve_checkpoint(str(run)) == str(run / "hf" / "step_100")
-    (run / "hf" / "final").mkdir()
-    (run / "hf" / "final" / "config.json").write_text("{}")
-    assert resolve_checkpoint(str(run)) == str(run / "hf" / "final")
-    assert resolve_checkpoint("org/model") == "org/model"
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(FileNotFoundError, match="hf/step_<N>"):
-        resolve_checkpoint(str(tmp_path / "empty"))
 
 
 def test_shard_count_alone_launches_the_shard_processes_and_merges(tmp_path: Path) -> None:
