@@ -11,7 +11,7 @@ is an ordered mapping name -> stage:
     model:      `base` (pipeline.base_model) or an earlier stage's name: the model the stage starts from
     traces:     an earlier rejection-sampling stage: its traces.jsonl becomes `data.train.path`
     teacher:    an earlier stage: its model becomes `stage.module.teacher_name_or_path` (token-level KD)
-    checkpoint: an existing model (HF folder or hub id): the stage is not run, this is its model
+    checkpoint: an existing model (HF folder, training run folder or hub id): the stage is not run, this is its model
     evaluate:   score the stage's model on the held-out set afterwards (pipeline.eval)
 
 Layout of a pipeline run dir (`paths.run_dir`, deterministic by default so rerunning resumes):
@@ -42,6 +42,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from r1lit.model_source import check_model_source
+from r1lit.run_models import is_lightning_checkpoint, resolve_checkpoint
 from r1lit.stages.done_marker import MARKER, mark_done, read_done
 from r1lit.stages.fit import run_one
 from r1lit.stages.group_options import check_group_overrides
@@ -105,15 +106,22 @@ def quote(value: Any) -> str:
 
 
 def check_checkpoint(name: str, path: str) -> str:
-    """A given checkpoint must be loadable (r1lit.model_source); a local one comes back with `~` expanded."""
+    """A given checkpoint must be loadable (r1lit.model_source); a local one comes back with `~` expanded.
+
+    A training run folder stands for its HF export (`r1lit.run_models.resolve_checkpoint`, as in
+    r1lit-eval); a Lightning `.ckpt` is refused, since the stages after it load HF folders.
+    """
+    key = f"pipeline.stages.{name}.checkpoint"
     try:
-        check_model_source(path, f"pipeline.stages.{name}.checkpoint", accept_runs=False)
+        check_model_source(path, key, accept_runs=True)
     except ValueError as err:
         raise FileNotFoundError(
             f"{err}. Run the pipeline that produces it first, or point the key at another checkpoint."
         ) from err
     local = Path(path).expanduser()
-    return str(local) if local.exists() else path
+    if is_lightning_checkpoint(str(local)):
+        raise ValueError(f"{key}={path!r}: a Lightning .ckpt; give its run folder (its hf/ export) instead")
+    return resolve_checkpoint(str(local)) if local.exists() else path
 
 
 def compose_stage(overrides: list[str]) -> DictConfig:

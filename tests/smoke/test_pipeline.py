@@ -171,6 +171,19 @@ def test_missing_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
     assert check_checkpoint("teacher", "r1lit-tiny") == "r1lit-tiny"
 
 
+def test_a_run_folder_checkpoint_stands_for_its_export(tmp_path: Path) -> None:
+    from r1lit.stages.pipeline import check_checkpoint
+
+    export = tmp_path / "run" / "hf" / "final"
+    export.mkdir(parents=True)
+    (export / "config.json").write_text('{"model_type": "qwen2"}')
+    (export / "tokenizer.json").write_text("{}")
+    assert check_checkpoint("teacher", str(tmp_path / "run")) == str(export)  # as r1lit-eval resolves it
+    (tmp_path / "last.ckpt").write_bytes(b"x")
+    with pytest.raises(ValueError, match="give its run folder"):
+        check_checkpoint("teacher", str(tmp_path / "last.ckpt"))
+
+
 @pytest.mark.parametrize(
     "experiment", sorted(p.stem for p in (CONF / "experiment").glob("*.yaml") if "pipeline" in p.read_text())
 )
