@@ -18,6 +18,8 @@ from __future__ import annotations
 import random
 import re
 
+from r1lit.tasks.expressions import arithmetic_steps
+
 MAX_VALUE = 199  # every intermediate value lies in [0, MAX_VALUE]: three-digit sums stay easy
 RECHECK = "Wait, let me check:"
 # "23*4=82. Wait, let me check: 20*4=80, 3*4=12, 80+12=92. So 23*4=92" (first value, re-check, final value).
@@ -28,8 +30,6 @@ _CHECKED_PRODUCT = re.compile(
 
 def sample_tokens(rng: random.Random, difficulty: int) -> list[str] | None:
     """One candidate expression as tokens, or None when it breaks a rule (the caller draws again)."""
-    from r1lit.tasks.synthetic import arithmetic_steps  # synthetic dispatches to this module
-
     ops = [rng.choice("+-*") for _ in range(difficulty)]
     if "*" not in ops or "**" in "".join(ops):
         return None
@@ -48,8 +48,6 @@ def sample_tokens(rng: random.Random, difficulty: int) -> list[str] | None:
 
 def sample(rng: random.Random, difficulty: int) -> dict | None:
     """A `{"question", "answer"}` record body, or None (see `sample_tokens`)."""
-    from r1lit.tasks.synthetic import arithmetic_steps
-
     tokens = sample_tokens(rng, difficulty)
     if tokens is None:
         return None

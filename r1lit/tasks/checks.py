@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from r1lit.grading import Verdict, extract_answer, grade
-from r1lit.tasks.synthetic import check_countdown
+from r1lit.tasks.expressions import check_countdown
 
 NOT_APPLICABLE = "not_applicable"  # a status beside the grader's: no answer check for this task
 RECORD_FIELDS = ("id", "task", "answer", "numbers", "target", "tests")  # what a check may read
