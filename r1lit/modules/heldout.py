@@ -1,14 +1,16 @@
-"""Held-out evaluation inside GRPO training: grade k samples per prompt, pass@1 (mean over k) and cons@k.
+"""Held-out evaluation inside GRPO training: the Lightning/distributed glue around the one evaluator.
 
 These are the numbers of the paper's Figure 2 (AIME pass@1 averaged over 16 samples, and cons@16 by
-majority vote) and Figure 3 (mean response length), computed with the same grader and metric
-functions as the evaluation harness and the training reward (`r1lit.tasks.check`,
-`r1lit.grading.metrics`). Results are also
-appended as JSONL so figure scripts need no TensorBoard:
+majority vote) and Figure 3 (mean response length). Grading, the per-sample rows and every number come
+from `r1lit.evaluation` (the code `r1lit-eval` runs: each task's one check, `summarize`), in-process;
+`heldout_metrics` gives them the logged names (`heldout/pass@1`, `heldout/cons@k`, `heldout/pass@k`,
+`heldout/response_length`, `heldout/truncated_frac`, `heldout/no_answer_frac`, `heldout/bad_gold`).
+What is left here: one result per prompt (the view the trackers' sample tables read), gathered over
+ranks, and the JSONL files figure scripts read without TensorBoard:
 
 - `<heldout_jsonl>`: one line per evaluation, `{"step", "k", "n_prompts", "pass@1", "cons@k", ...}`;
 - `<heldout_jsonl stem>_samples.jsonl`: one line per prompt per evaluation, with every sample's
-  text, extracted answer, correctness and length.
+  text, extracted answer, correctness and length (`r1lit.evaluation.rows.prompt_result`).
 
 A resumed run first drops the lines of evaluations after its checkpoint, so the files read as if the
 run had never stopped.
@@ -25,10 +27,11 @@ from typing import Any
 import torch.distributed as dist
 
 from r1lit import io
-from r1lit.grading import is_equivalent
-from r1lit.grading.metrics import cons_at_k, mean_pass1, pass_at_k
+from r1lit.evaluation.rows import grade_group, prompt_result, result_rows
+from r1lit.evaluation.summary import heldout_metrics
+from r1lit.evaluation.summary import summarize as summarize_rows
 from r1lit.rollout.base import Completion
-from r1lit.tasks.checks import check, gold_text, records_from_columns
+from r1lit.tasks.checks import records_from_columns
 
 PREFIX = "heldout"
 
@@ -36,23 +39,13 @@ PREFIX = "heldout"
 def score_groups(
     groups: Sequence[Sequence[Completion]], batch: dict[str, Any], kind: str
 ) -> list[dict[str, Any]]:
-    """Grade every sample of every prompt of a held-out batch with its task's check; one dict per prompt."""
+    """Grade every sample of every prompt of a held-out batch into rows; one `prompt_result` per prompt."""
     records = records_from_columns(batch, len(groups))
-    results = []
-    for b, group in enumerate(groups):
-        verdicts = [check(records[b], c.text, kind=kind) for c in group]  # the reward's own check
-        results.append({
-            "id": str(batch["id"][b]),
-            "prompt": batch["prompt"][b] if "prompt" in batch else None,  # what a report shows beside the samples
-            "answer": gold_text(records[b].get("answer")),
-            "preds": [v.pred for v in verdicts],
-            "correct": [v.correct for v in verdicts],
-            "status": [v.status for v in verdicts],
-            "lengths": [len(c.token_ids) for c in group],
-            "truncated": [c.finish_reason == "length" for c in group],
-            "texts": [c.text for c in group],
-        })  # fmt: skip
-    return results
+    prompts = batch.get("prompt")  # what a report shows beside the samples
+    return [
+        prompt_result(grade_group(PREFIX, group, record, kind, None if prompts is None else prompts[b]))
+        for b, (group, record) in enumerate(zip(groups, records, strict=True))
+    ]
 
 
 def gather_results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -68,27 +61,14 @@ def gather_results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def summarize(results: list[dict[str, Any]], k: int) -> dict[str, float]:
-    """pass@1 (mean over k samples), cons@k (majority vote), pass@k, mean response length, truncation.
+    """pass@1 (mean over k samples), cons@k, pass@k, response length, truncation, no-answer and bad-gold
+    counts: `r1lit.evaluation.summary.summarize` (r1lit-eval's) under the `heldout/` names.
 
     Prompts whose gold is unusable (``bad_gold``) say nothing about the model: they are left out of
     every rate and counted in ``heldout/bad_gold``.
     """
-    n_bad = sum("bad_gold" in r["status"] for r in results)
-    results = [r for r in results if "bad_gold" not in r["status"]]
-    correct = [r["correct"] for r in results]
-    lengths = [n for r in results for n in r["lengths"]]
-    truncated = [t for r in results for t in r["truncated"]]
-    no_answer = [s == "no_answer" for r in results for s in r["status"]]
-    cons = cons_at_k([r["preds"] for r in results], correct, is_equivalent, k)
-    return {
-        f"{PREFIX}/pass@1": mean_pass1(correct),
-        f"{PREFIX}/cons@k": cons,
-        f"{PREFIX}/pass@k": sum(pass_at_k(len(c), sum(c), k) for c in correct) / max(len(correct), 1),
-        f"{PREFIX}/response_length": sum(lengths) / max(len(lengths), 1),
-        f"{PREFIX}/truncated_frac": sum(truncated) / max(len(truncated), 1),
-        f"{PREFIX}/no_answer_frac": sum(no_answer) / max(len(no_answer), 1),
-        f"{PREFIX}/bad_gold": float(n_bad),
-    }
+    summary = summarize_rows(result_rows(results), k, n_boot=0)  # no CI: nothing logs it
+    return {f"{PREFIX}/{key}": value for key, value in heldout_metrics(summary).items()}
 
 
 def truncate_jsonl(path: str | Path, last_step: int) -> None:

@@ -1,22 +1,23 @@
 """Held-out evaluation of one checkpoint between pipeline stages: pass@1 over k samples and cons@k.
 
 The paper reports every model with pass@1 averaged over k samples (T=0.6, top-p 0.95) and cons@k by
-majority vote over equivalent answers. This is the same measurement GRPO runs during training
-(`r1lit.modules.heldout`: same grader, same metric functions), applied to a saved HF folder, so the
-pipeline can score the model each stage hands to the next.
+majority vote over equivalent answers. The numbers come from the one evaluator, `r1lit.evaluation`:
+each task's one check grades the samples into r1lit-eval's per-sample rows, `summarize` is the one
+`r1lit-eval` reports, and the folder is written by the same writer, so it is an `r1lit-eval` output
+folder (paper_figs tables and report.html read it unchanged):
 
-Output, in the layout of an `r1lit-eval` output folder (so `paper_figs` tables read it unchanged):
+    <out_dir>/samples/<name>.jsonl        one row per sample (r1lit.evaluation.rows)
+    <out_dir>/results.json                {"model": {...}, "benchmarks": {<name>: summary}}, written last
 
-    <out_dir>/results.json                {"model": {...}, "benchmarks": {<name>: {"pass@1", "cons@k", "k", ...}}}
-    <out_dir>/samples/<name>.jsonl        one row per sample: problem_id, sample_idx, completion, pred, correct, ...
-
-No Lightning here; r1lit never imports the harness itself (`r1lit_eval`), only the pieces it shares.
+In-process rather than an `r1lit-eval` subprocess: what this stage needs beyond the pure code is a
+generate loop over `${data.heldout}` records (any loader, the training template), which r1lit-eval
+would need a benchmark config for; its cache, sharding and benchmark registry buy nothing here.
+No Lightning here; r1lit never imports the harness itself (`r1lit_eval`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -25,44 +26,40 @@ from typing import Any
 
 from r1lit.data.sources import Record
 from r1lit.data.templates import build_prompt
-from r1lit.io import write_json_atomic, write_jsonl
-from r1lit.modules.heldout import PREFIX, score_groups, summarize
-from r1lit.rollout import SamplingParams
+from r1lit.evaluation.results import RESULTS, read_results, write_results
+from r1lit.evaluation.rows import Row, grade_group
+from r1lit.evaluation.summary import heldout_metrics, summarize
+from r1lit.rollout import Generator, SamplingParams
 
 log = logging.getLogger(__name__)
-RESULTS = "results.json"
+__all__ = ["RESULTS", "evaluate_checkpoint", "generate_rows", "read_results"]
+# The pipeline summary's columns and the held-out curves' names, beside r1lit-eval's (same numbers).
+HELDOUT_NAMES = ("response_length", "truncated_frac", "no_answer_frac")
 
 
-def read_results(out_dir: str | Path) -> dict[str, Any] | None:
-    """The results of a finished evaluation in `out_dir`, or None."""
-    path = Path(out_dir) / RESULTS
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return None
+def generate_rows(
+    generator: Generator,
+    records: Sequence[Record],
+    template: str,
+    sampling: SamplingParams,
+    answer_kind: str,
+    benchmark: str,
+    batch_size: int,
+) -> list[Row]:
+    """Sample `sampling.n` completions per record, `batch_size` prompts per generate call, into graded rows.
 
-
-def sample_rows(name: str, results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per-prompt results of `score_groups` -> one row per sample (the harness's samples JSONL schema)."""
-    rows = []
-    for r in results:
-        for j, text in enumerate(r["texts"]):
-            rows.append({
-                "benchmark": name, "problem_id": r["id"], "sample_idx": j, "completion": text, "gold": r["answer"],
-                "pred": r["preds"][j], "correct": r["correct"][j], "status": r["status"][j],
-                "finish_reason": "length" if r["truncated"][j] else "stop", "n_tokens": r["lengths"][j],
-            })  # fmt: skip
+    The seed is offset per batch, so batches differ but reruns repeat.
+    """
+    rows: list[Row] = []
+    base_seed = 0 if sampling.seed is None else sampling.seed
+    for i in range(0, len(records), batch_size):
+        chunk = records[i : i + batch_size]
+        params = dataclasses.replace(sampling, seed=base_seed * 7_919 + i // batch_size)
+        prompts = [build_prompt(template, r["question"]) for r in chunk]
+        groups = generator.generate(prompts, params)
+        for record, prompt, group in zip(chunk, prompts, groups, strict=True):
+            rows += grade_group(benchmark, group, record, answer_kind, prompt)
     return rows
-
-
-def write_results(
-    out_dir: Path, name: str, summary: dict[str, Any], rows: list[dict[str, Any]], model: dict[str, Any]
-) -> Path:
-    """Write samples first and results.json last (atomically): results.json marks a finished evaluation."""
-    write_jsonl(out_dir / "samples" / f"{name}.jsonl", rows)
-    return write_json_atomic(out_dir / RESULTS, {"model": model, "benchmarks": {name: summary}})
 
 
 def evaluate_checkpoint(
@@ -83,7 +80,8 @@ def evaluate_checkpoint(
 
     Args:
         model_name_or_path: the checkpoint (an HF folder, hub id or `r1lit-tiny*`).
-        problems: zero-argument loader of `{id, question, answer}` records (e.g. `${data.heldout}`).
+        problems: zero-argument loader of `{id, question, answer}` records (e.g. `${data.heldout}`;
+            `task`, `numbers`, `target` where the task has them: its check reads them).
         template: prompt template the model was trained with (r1lit.data.templates).
         sampling: `n` is k; the seed is offset per batch so batches differ but reruns repeat.
         answer_kind: grader kind (math | int | choice).
@@ -106,26 +104,23 @@ def evaluate_checkpoint(
     generator = build_generator(
         "hf", load_causal_lm(model_name_or_path, None, dtype, device).eval(), tokenizer
     )
-    results: list[dict[str, Any]] = []
-    base_seed = 0 if sampling.seed is None else sampling.seed
-    for i in range(0, len(records), batch_size):
-        chunk = records[i : i + batch_size]
-        params = dataclasses.replace(sampling, seed=base_seed * 7_919 + i // batch_size)
-        groups = generator.generate([build_prompt(template, r["question"]) for r in chunk], params)
-        batch = {"id": [r["id"] for r in chunk], "answer": [r["answer"] for r in chunk]}
-        results += score_groups(groups, batch, answer_kind)
-    metrics = summarize(results, k=sampling.n)
-    summary = {key.removeprefix(f"{PREFIX}/"): value for key, value in metrics.items()}
-    summary.update(k=sampling.n, n_problems=len(results), wall_seconds=round(time.perf_counter() - t0, 3),
-                   sampling=dataclasses.asdict(sampling), template=template)  # fmt: skip
+    rows = generate_rows(generator, records, template, sampling, answer_kind, benchmark, batch_size)
+    summary: dict[str, Any] = summarize(rows, sampling.n)
+    names = heldout_metrics(summary)
+    summary.update({name: names[name] for name in HELDOUT_NAMES})
+    summary.update(
+        wall_seconds=round(time.perf_counter() - t0, 3),
+        sampling=dataclasses.asdict(sampling),
+        template=template,
+    )
     model = {"label": label, "name_or_path": str(model_name_or_path)}
-    write_results(Path(out_dir), benchmark, summary, sample_rows(benchmark, results), model)
+    write_results(Path(out_dir), benchmark, summary, rows, model)
     log.info(
-        "%s: pass@1 %.3f cons@%d %.3f over %d problems",
+        "%s: pass@1 %.3f cons@%d %s over %d problems",
         label,
         summary["pass@1"],
         sampling.n,
         summary["cons@k"],
-        len(results),
+        summary["n_problems"],
     )
     return summary
