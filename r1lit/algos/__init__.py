@@ -13,6 +13,7 @@ from r1lit.algos.advantages import REWARD_SCALES, group_advantages, nanstd, rewa
 from r1lit.algos.dynamic_sampling import as_groups, expand_groups, groups_with_signal, rows_with_signal
 from r1lit.algos.grpo_loss import (
     LOSS_AGGREGATIONS,
+    Aggregation,
     build_loss_mask,
     clip_fractions,
     clipped_surrogate,
@@ -37,6 +38,7 @@ __all__ = [
     "LOG_RATIO_LEVELS",
     "LOSS_AGGREGATIONS",
     "REWARD_SCALES",
+    "Aggregation",
     "as_groups",
     "build_loss_mask",
     "clip_fractions",

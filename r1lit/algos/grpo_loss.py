@@ -12,7 +12,8 @@ takes mu inner gradient steps on each batch with `pi_theta_old` fixed; pass its 
 (ratio 1, gradient of the plain policy gradient) and no extra forward pass is needed.
 
 Variants, each picked by name, never by an if-ladder:
-- `loss_agg`, a key of `LOSS_AGGREGATIONS`, says how per-token losses become a scalar:
+- `loss_agg`, a key of `LOSS_AGGREGATIONS`, says how per-token losses become a scalar (and, by its
+  `row_weighted` flag, how micro-batch losses combine into the batch's):
   "grpo"    1/G sum_i 1/|o_i| sum_t  (the paper: per-sequence mean, then mean over sequences);
   "bnpo"    sum_it / (#tokens in this batch);
   "dapo"    sum_it / num_tokens (DAPO eq. 8, token-level); `num_tokens` defaults to this batch's
@@ -38,6 +39,7 @@ Deliberate differences from the paper (the formula matches TRL 1.16's GRPOTraine
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -48,6 +50,7 @@ from r1lit.algos.logprobs import masked_mean, masked_sum
 
 __all__ = [
     "LOSS_AGGREGATIONS",
+    "Aggregation",
     "build_loss_mask",
     "clip_fractions",
     "clipped_surrogate",
@@ -83,12 +86,31 @@ def _agg_constant(x: Tensor, mask: Tensor, max_len: int | None, num_tokens: Tens
     return masked_sum(x, mask) / max(x.shape[0] * max_len, 1)
 
 
-LOSS_AGGREGATIONS: dict[str, Callable[[Tensor, Tensor, int | None, Tensor | float | None], Tensor]] = {
-    "grpo": _agg_sequence_mean,
-    "bnpo": _agg_local_tokens,
-    "dapo": _agg_tokens,
-    "token": _agg_tokens,
-    "dr_grpo": _agg_constant,
+@dataclass(frozen=True)
+class Aggregation:
+    """A `loss_agg`: its per-token -> scalar function, and how the losses of micro-batches combine.
+
+    `row_weighted`: the function normalises by its own micro-batch (its rows, or for "bnpo" its tokens),
+    so a batch split into micro-batches weights each one's loss by its share of the rows (exactly the
+    whole batch's loss for "grpo" and "dr_grpo"; "bnpo" is the row-weighted mean of micro-batch token
+    means, as TRL computes it per local batch). Otherwise the function already divides by a count of the
+    whole batch (`num_tokens`), and the micro-batch losses simply add up.
+    """
+
+    fn: Callable[[Tensor, Tensor, int | None, Tensor | float | None], Tensor]
+    row_weighted: bool
+
+    def micro_batch_weight(self, rows: int, total_rows: int) -> float:
+        """The factor on the loss of a micro-batch of `rows` of the batch's `total_rows` (groups work too)."""
+        return rows / total_rows if self.row_weighted else 1.0
+
+
+LOSS_AGGREGATIONS: dict[str, Aggregation] = {
+    "grpo": Aggregation(_agg_sequence_mean, row_weighted=True),
+    "bnpo": Aggregation(_agg_local_tokens, row_weighted=True),
+    "dapo": Aggregation(_agg_tokens, row_weighted=False),
+    "token": Aggregation(_agg_tokens, row_weighted=False),
+    "dr_grpo": Aggregation(_agg_constant, row_weighted=True),
 }
 
 
@@ -232,7 +254,7 @@ def grpo_loss(
         if beta != 0.0:
             per_token = per_token + beta * kl  # [N, L]
 
-    loss = LOSS_AGGREGATIONS[loss_agg](per_token, mask, max_completion_length, num_tokens)  # []
+    loss = LOSS_AGGREGATIONS[loss_agg].fn(per_token, mask, max_completion_length, num_tokens)  # []
     metrics["policy_loss"] = loss.detach()
     if entropies is not None:
         entropy = masked_mean(entropies, mask)  # []

@@ -47,6 +47,7 @@ import lightning as L
 import torch
 
 from r1lit.algos import IS_CORRECTIONS, build_loss_mask, grpo_loss, importance_weights, truncated_rows
+from r1lit.algos.grpo_loss import LOSS_AGGREGATIONS
 from r1lit.lora import adapters_disabled, is_lora, make_trainable
 from r1lit.models import disable_dropout, load_causal_lm, load_tokenizer
 from r1lit.modules import heldout
@@ -65,8 +66,6 @@ RatioLevel = Literal["token", "sequence"]
 # `is_correction=auto`: the correction each rollout backend needs (vLLM samples with other kernels).
 AUTO_IS_CORRECTION = {"vllm": "token_truncate"}
 AnswerKind = Literal["math", "int", "choice"]
-# Aggregations whose micro-batch losses combine as a row-weighted mean (the rest take a global token count).
-_ROW_WEIGHTED = ("grpo", "bnpo", "dr_grpo")
 
 
 class GRPOModule(L.LightningModule):
@@ -304,11 +303,12 @@ class GRPOModule(L.LightningModule):
         ref = [self._reference_logprobs(c) for c in chunks] if hp.beta != 0.0 else None
         old = [self._frozen_logprobs(self.policy, c) for c in chunks] if hp.num_iterations > 1 else None
         optimizer, scheduler = self.optimizers(), self.lr_schedulers()
+        aggregation = LOSS_AGGREGATIONS[hp.loss_agg]  # says how micro-batch losses combine
         sums: dict[str, float] = {}
         for _ in range(hp.num_iterations):
             optimizer.zero_grad(set_to_none=True)
             for i, (chunk, (a, b)) in enumerate(zip(chunks, ranges, strict=True)):
-                weight = (b - a) / packed.n_groups if hp.loss_agg in _ROW_WEIGHTED else 1.0
+                weight = aggregation.micro_batch_weight(b - a, packed.n_groups)
                 with self._grad_sync(last=i == len(chunks) - 1):
                     loss, m = self._chunk_loss(
                         chunk, masks[i], advantages[a * g : b * g], num_tokens,
