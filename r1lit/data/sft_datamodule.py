@@ -8,12 +8,17 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
+from r1lit.chat_template import require_chat_template
 from r1lit.data.batching import batch_indices
 from r1lit.data.packing import pack_examples
 from r1lit.data.sources import Record
 from r1lit.data.step_cursor import PositiveInt, StepCursorDataModule
 from r1lit.data.tokenize import IGNORE_INDEX, tokenize_chat, tokenize_text
 from r1lit.models import load_tokenizer
+
+CHAT_FIX = (
+    "use raw-text {prompt, response} records (a plain-text template) or a model whose tokenizer has one"
+)
 
 
 def pad_batch(examples: list[dict[str, list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
@@ -67,6 +72,10 @@ class SFTDataModule(StepCursorDataModule):
         self.pad_id = 0
 
     def encode(self, tokenizer: Any, record: Record) -> dict[str, list[int]]:
+        if "messages" in record or not isinstance(record["prompt"], str):  # chat: fail here, not in jinja
+            require_chat_template(
+                tokenizer, self.tokenizer_name_or_path, "data.train (chat records)", CHAT_FIX
+            )
         if "messages" in record:
             return tokenize_chat(tokenizer, record["messages"], self.max_length)
         prompt = record["prompt"]
