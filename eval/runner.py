@@ -81,19 +81,29 @@ def with_prefix(prompt: Prompt, prefix: str, tokenizer: Any | None) -> Prompt:
     """The prompt with the response forced to begin with `prefix`.
 
     Chat messages are rendered with the tokenizer's chat template (generation prompt on) and the
-    prefix appended, giving raw text; a leading BOS the tokenizer would add again is dropped.
+    prefix appended, giving raw text; a leading BOS the tokenizer would add again is dropped. A prompt
+    that already ends with the prefix (a template that opens `<think>` itself, DeepSeek-R1-Distill
+    style) gets no second copy: the response still begins with `prefix`, which is what the sample
+    rows record and grading sees.
     """
+    from r1lit.chat_template import add_response_prefix, require_chat_template
+
+    if not isinstance(prompt, str) and tokenizer is not None:  # fail here, not inside generation
+        model = str(getattr(tokenizer, "name_or_path", "") or "the model")
+        require_chat_template(
+            tokenizer, model, "loader.template=chat", "set the benchmark's loader.template=raw"
+        )
     if not prefix:
         return prompt
     if isinstance(prompt, str):
-        return prompt + prefix
+        return add_response_prefix(prompt, prefix)
     if tokenizer is None:
         raise ValueError("force_think on chat prompts needs a tokenizer (to render the chat template)")
     text = tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
     bos = getattr(tokenizer, "bos_token", None)
     if bos and text.startswith(bos):
         text = text[len(bos) :]
-    return text + prefix
+    return add_response_prefix(text, prefix)
 
 
 def _batches(problems: list[Problem], keys: list[str], cache: GenerationCache, k: int, size: int):

@@ -19,6 +19,13 @@ sample ends with finish reason "length" and is rejected like any truncated one; 
 counts its prompt's `capped` samples and whether the prompt was left-truncated (`prompt_truncated`,
 tokens dropped, also on each trace), and the first chunk where the cap bites warns once with counts.
 
+Responses are stored as the model produced the assistant turn: with chat prompts (stored as messages,
+rendered by whichever template trains on them later) a `<think>` that the sampling model's chat template
+prefilled (DeepSeek-R1-Distill style) is put back in front of the completion, so a student whose template
+does not open the block still learns the opening tag; r1lit.data.tokenize takes it off again for a
+template that does (one `<think>` either way). Raw-text prompts are stored as rendered, prefill
+included, so their responses stay the completion alone.
+
 Run it with `r1lit-train stage=rejection_sampling model.name_or_path=<checkpoint> data=synthetic`.
 """
 
@@ -32,6 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from r1lit.chat_template import prefilled, require_chat_template, uses_chat
 from r1lit.data.sources import Record
 from r1lit.data.templates import build_prompt
 from r1lit.io import append_jsonl, read_jsonl
@@ -66,16 +74,21 @@ def chunks(records: list[Record], size: int) -> Iterator[tuple[int, list[Record]
 
 
 def trace_records(
-    record: Record, prompt: Prompt, group: Sequence[Completion], reasons: Sequence[str | None]
+    record: Record,
+    prompt: Prompt,
+    group: Sequence[Completion],
+    reasons: Sequence[str | None],
+    prefill: str = "",
 ) -> list[dict[str, Any]]:
-    """The SFT records of one prompt's kept completions."""
+    """The SFT records of one prompt's kept completions; `prefill` (the `<think>` a chat template opened,
+    which the stored messages do not hold) starts each response."""
     extra = {k: record[k] for k in PASSTHROUGH if k in record}
     return [
         {
             "id": f"{record['id']}-s{j}",
             "prompt_id": str(record["id"]),
             "prompt": prompt,
-            "response": c.text,
+            "response": prefill + c.text,
             "question": record["question"],
             "answer": str(record["answer"]),
             "sample_index": j,
@@ -103,14 +116,25 @@ def progress_line(
 
 
 def load_generator(
-    model_name_or_path: str, revision: str | None, dtype: str, device: str, rollout: dict[str, Any]
+    model_name_or_path: str,
+    revision: str | None,
+    dtype: str,
+    device: str,
+    rollout: dict[str, Any],
+    template: str | None = None,
 ) -> tuple[Any, Any]:
-    """(generator, tokenizer) for the checkpoint; vLLM loads the weights itself from the path."""
+    """(generator, tokenizer) for the checkpoint; vLLM loads the weights itself from the path.
+
+    A chat `template` with a tokenizer that has no chat template fails here, before the weights load.
+    """
     from r1lit.models import load_causal_lm, load_tokenizer, resolve_model_path
     from r1lit.rollout import build_generator
 
     opts = {k: v for k, v in rollout.items() if k != "backend"}
     tokenizer = load_tokenizer(model_name_or_path, revision)
+    if uses_chat(template):
+        fix = "set data.template=r1_zero (a plain-text template) or use a model whose tokenizer has one"
+        require_chat_template(tokenizer, model_name_or_path, f"data.template={template}", fix)
     if rollout["backend"] == "vllm":
         return build_generator("vllm", resolve_model_path(model_name_or_path), tokenizer, **opts), tokenizer
     model = load_causal_lm(model_name_or_path, revision, dtype, device).eval()
@@ -137,12 +161,14 @@ def sample_chunk(
     )  # fmt: skip
     traces, progress = [], []
     for record, prompt, group in zip(records, prompts, groups, strict=True):
+        text = rendered(tokenizer, prompt)
         reasons = rejection_reasons(
             [c.text for c in group], [len(c.token_ids) for c in group], [c.finish_reason == "length" for c in group],
-            prompt=rendered(tokenizer, prompt), answer=record.get("answer"), filters=filters,
-            question=record["question"], record=record,
+            prompt=text, answer=record.get("answer"), filters=filters, question=record["question"], record=record,
         )  # fmt: skip
-        traces += trace_records(record, prompt, group, reasons)
+        # a raw prompt is stored as rendered, its prefill included; chat messages are not
+        prefill = "" if isinstance(prompt, str) else prefilled(text)
+        traces += trace_records(record, prompt, group, reasons, prefill)
         progress.append(
             progress_line(record, index, group, reasons, filters.answer_kind, sampling.max_new_tokens)
         )
@@ -211,7 +237,7 @@ def run(
         out,
     )
     if todo:
-        generator, tokenizer = load_generator(model_name_or_path, revision, dtype, device, rollout)
+        generator, tokenizer = load_generator(model_name_or_path, revision, dtype, device, rollout, template)
         for i, chunk in todo:
             t0 = time.perf_counter()
             traces, progress = sample_chunk(generator, tokenizer, chunk, i, template, sampling, filters, seed)
