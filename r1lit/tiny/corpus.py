@@ -18,19 +18,14 @@ from __future__ import annotations
 
 import random
 
-from r1lit.data.templates import build_prompt
 from r1lit.tasks.synthetic import make_problems, solution_trace
+from r1lit.tiny.corpus_reflect import build_corpus as build_reflect_corpus
+from r1lit.tiny.prompts import render_prompt
 from r1lit.tiny.specs import TinySpec
-from r1lit.tiny.tokenizer import EOS_TOKEN, render_chat
+from r1lit.tiny.tokenizer import EOS_TOKEN
 
 TEMPLATES = ("r1_zero", "chat_boxed")
 REFLECTION = "Wait, let me check: {step}"
-
-
-def render_prompt(template: str, question: str) -> str:
-    """The prompt as the model sees it: raw r1_zero text, or chat_boxed through the ChatML template."""
-    prompt = build_prompt(template, question)
-    return prompt if isinstance(prompt, str) else render_chat(prompt, add_generation_prompt=True)
 
 
 def think_text(record: dict, long: bool, reflect_at: int | None = None) -> str:
@@ -84,8 +79,6 @@ def build_corpus(spec: TinySpec, n: int, seed: int) -> list[tuple[str, str]]:
     `corpus="reflect"` gets the reflection world's corpus instead (corpus_reflect.py).
     """
     if spec.corpus == "reflect":
-        from r1lit.tiny.corpus_reflect import build_corpus as build_reflect_corpus  # it imports this module
-
         return build_reflect_corpus(spec, n, seed)
     rng = random.Random(f"r1lit-corpus-style:{seed}")
     docs = []

@@ -39,7 +39,7 @@ import random
 
 from r1lit.tasks.bigarith import MAX_VALUE, recheck_text
 from r1lit.tasks.synthetic import _tokenize_expression, make_problems
-from r1lit.tiny.corpus import render_prompt
+from r1lit.tiny.prompts import render_prompt
 from r1lit.tiny.specs import TinySpec
 from r1lit.tiny.tokenizer import EOS_TOKEN
 
