@@ -48,12 +48,13 @@ import torch
 
 from r1lit.algos import IS_CORRECTIONS, build_loss_mask, grpo_loss, importance_weights, truncated_rows
 from r1lit.algos.grpo_loss import LOSS_AGGREGATIONS
-from r1lit.lora import adapters_disabled, is_lora, make_trainable
-from r1lit.models import disable_dropout, load_causal_lm, load_tokenizer
+from r1lit.lora import adapters_disabled, is_lora
+from r1lit.models import load_causal_lm, load_tokenizer
 from r1lit.modules import heldout
 from r1lit.modules.grpo_rollout import Rollout, RolloutSampler, collect_rollout
 from r1lit.modules.grpo_stats import length_stats, merge_rank_metrics, reflection_pattern, reflection_stats
 from r1lit.modules.optim import Schedule, adamw_with_schedule
+from r1lit.modules.policy import frozen_model, trainable_policy
 from r1lit.modules.rollout_batch import PackedRollout, completion_logprobs, micro_batches, pack_completions
 from r1lit.rewards.compose import RewardTerm, reward_metrics
 from r1lit.rollout import SamplingParams, build_generator
@@ -209,18 +210,15 @@ class GRPOModule(L.LightningModule):
             return
         hp = self.hparams
         self.tokenizer = load_tokenizer(hp.model_name_or_path, hp.revision)
-        self.policy = load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype)
-        # Train mode (gradient checkpointing only acts in it) without dropout: the rollout samples from
-        # the eval-mode policy, so dropout would make the ratio and KL compare against another policy
-        # (GPT-2's 0.1: KL 3.07 before any update). TRL disables it for RL the same way.
-        disable_dropout(self.policy)
-        self.policy.train()
-        self.policy = make_trainable(self.policy, hp.lora, hp.gradient_checkpointing)
+        # No dropout: the rollout samples from the eval-mode policy, so dropout would make the ratio and
+        # KL compare against another policy (GPT-2's 0.1: KL 3.07 before any update). TRL does the same.
+        policy = load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype)
+        self.policy = trainable_policy(
+            policy, dropout=False, lora=hp.lora, gradient_checkpointing=hp.gradient_checkpointing
+        )
         reference = None
         if hp.beta != 0.0 and not is_lora(self.policy):  # with LoRA: the base, adapters disabled
-            reference = load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype)
-            disable_dropout(reference)
-            reference.eval().requires_grad_(False)
+            reference = frozen_model(load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype))
         # Not a registered submodule: the frozen reference stays out of checkpoints, DDP and the optimizer.
         object.__setattr__(self, "reference", reference)
 
