@@ -94,6 +94,9 @@ def validate(cfg: dict[str, Any]) -> None:
             check_model_source(cfg["model"]["name_or_path"], "model.name_or_path")
         except ValueError as err:
             raise EvalConfigError(str(err)) from err
+        from r1lit.chat_template import check_eval_config
+
+        check_eval_config(cfg, error=EvalConfigError)  # chat prompts need a model with a chat template
     from r1lit_eval.report import load_golden
 
     tables = load_golden()["tables"]

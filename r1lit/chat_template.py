@@ -10,8 +10,9 @@ holds the opening tag. Everything that forces, stores or trains on a response ha
   so the student sees exactly one `<think>`.
 
 A model without a chat template cannot render chat messages; `check_chat_template` (config files, no
-transformers) and `require_chat_template` (a loaded tokenizer) fail early, naming the config key,
-instead of transformers' error at generation time. No torch or transformers import here.
+transformers; `check_train_config` / `check_eval_config` apply it to the CLIs' configs) and `require_chat_template` (a
+loaded tokenizer) fail early, naming the config key, instead of transformers' error at generation time.
+No torch or transformers import here.
 """
 
 from __future__ import annotations
@@ -96,6 +97,17 @@ def _cached_hub_folder(repo_id: str, revision: str | None) -> Path | None:
     return Path(found).parent if isinstance(found, str) else None
 
 
+def _run_export_has_chat_template(folder: Path) -> bool | None:
+    """A training run folder: its HF export's answer (r1lit.run_models picks the export); else None."""
+    from r1lit.run_models import resolve_checkpoint
+
+    try:
+        export = Path(resolve_checkpoint(str(folder)))
+    except FileNotFoundError:
+        return None
+    return folder_has_chat_template(export) if export != folder else None
+
+
 def source_has_chat_template(name_or_path: str, revision: str | None = None) -> bool | None:
     """Whether the model's tokenizer defines a chat template, from files only; None when that cannot be
     told offline (a hub id not in the cache, a checkpoint file)."""
@@ -105,7 +117,8 @@ def source_has_chat_template(name_or_path: str, revision: str | None = None) -> 
         return True  # built with the tiny tokenizer, whose ChatML template r1lit.tiny.tokenizer sets
     path = Path(name_or_path).expanduser()
     if path.is_dir():
-        return folder_has_chat_template(path)
+        found = folder_has_chat_template(path)
+        return found if found is not None else _run_export_has_chat_template(path)
     folder = None if path.exists() else _cached_hub_folder(str(name_or_path), revision)
     return None if folder is None else folder_has_chat_template(folder)
 
@@ -115,7 +128,12 @@ def _message(model: str, needed_by: str, fix: str) -> str:
 
 
 def check_chat_template(
-    name_or_path: str, template: str | None, key: str, plain: str, revision: str | None = None
+    name_or_path: str,
+    template: str | None,
+    key: str,
+    plain: str,
+    revision: str | None = None,
+    error: type[Exception] = ValueError,
 ) -> None:
     """Config validation: fail when prompt template `template` (set at `key`) renders chat messages and
     the model's tokenizer files show no chat template. Passes when the files cannot tell (the load does).
@@ -126,13 +144,32 @@ def check_chat_template(
         key: the config key of `template`, named in the error.
         plain: a plain-text template to suggest instead (`raw` for eval, `r1_zero` for training).
         revision: the model revision (hub ids).
+        error: the exception class to raise (the caller's config error).
 
     Raises:
-        ValueError: naming `key`, the model and both ways out.
+        `error`: naming `key`, the model and both ways out.
     """
     if uses_chat(template) and source_has_chat_template(name_or_path, revision) is False:
         fix = f"set {key}={plain} (a plain-text template) or use a model whose tokenizer has a chat template"
-        raise ValueError(_message(name_or_path, f"{key}={template}", fix))
+        raise error(_message(name_or_path, f"{key}={template}", fix))
+
+
+def check_train_config(config: dict[str, Any], error: type[Exception] = ValueError) -> None:
+    """`check_chat_template` for a resolved r1lit-train config: each stage part that renders prompts with
+    a template (`stage.datamodule.template`, `stage.runner.template`) against the model it renders for.
+
+    The key named is `data.template` when the stage copies it from there (what the user sets).
+    """
+    stage, data, model = (config.get(k) or {} for k in ("stage", "data", "model"))
+    for part in ("datamodule", "runner"):
+        node = stage.get(part) or {}
+        source = (
+            node.get("model_name_or_path") or node.get("tokenizer_name_or_path") or model.get("name_or_path")
+        )
+        if node.get("template") is None or not isinstance(source, str):
+            continue
+        key = "data.template" if data.get("template") == node["template"] else f"stage.{part}.template"
+        check_chat_template(source, node["template"], key, "r1_zero", model.get("revision"), error)
 
 
 def require_chat_template(tokenizer: Any, model: str, needed_by: str, fix: str) -> None:
@@ -146,3 +183,14 @@ def require_chat_template(tokenizer: Any, model: str, needed_by: str, fix: str) 
     """
     if not has_chat_template(tokenizer):
         raise ValueError(_message(model, needed_by, fix))
+
+
+def check_eval_config(config: dict[str, Any], error: type[Exception] = ValueError) -> None:
+    """`check_chat_template` for an r1lit-eval config: each benchmark's `loader.template` against the model."""
+    model = config.get("model") or {}
+    for name in config.get("benchmarks") or []:
+        loader = (config.get("benchmark") or {}).get(name, {}).get("loader") or {}
+        key = f"benchmark.{name}.loader.template"
+        check_chat_template(
+            model["name_or_path"], loader.get("template"), key, "raw", model.get("revision"), error
+        )

@@ -21,6 +21,7 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from r1lit.chat_template import check_train_config
 from r1lit.model_source import check_model_source
 
 SOURCE_SUFFIX = "name_or_path"  # parameters that name a model to load (model_, teacher_, tokenizer_, ...)
@@ -159,6 +160,8 @@ def validate_config(
     except ModelSourceError as err:
         origin = _interpolated_from(cfg, err.key)
         raise ModelSourceError(f"{err} (set by {origin})" if origin else str(err), err.key) from err
+    if check_sources:  # chat prompt templates need a model with a chat template
+        check_train_config(container, error=ConfigError)
 
 
 def _interpolated_from(cfg: DictConfig | ListConfig, key: str) -> str | None:

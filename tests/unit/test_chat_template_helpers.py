@@ -10,6 +10,8 @@ import pytest
 from r1lit.chat_template import (
     add_response_prefix,
     check_chat_template,
+    check_eval_config,
+    check_train_config,
     prefilled,
     source_has_chat_template,
     strip_prefill,
@@ -77,3 +79,43 @@ def test_check_chat_template_names_the_key_and_both_ways_out(tmp_path: Path) -> 
     check_chat_template(
         "no-such-org/not-cached-anywhere", "chat_boxed", "data.template", "r1_zero"
     )  # unknown
+
+
+def test_a_training_run_folder_is_judged_by_its_export(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    (run / "hf").mkdir(parents=True)
+    tokenizer_folder(run / "hf" / "final", {"eos_token": "</s>"})
+    (run / "hf" / "final" / "config.json").write_text("{}")
+    assert source_has_chat_template(str(run)) is False
+
+
+def test_check_train_config_names_data_template_for_the_stage_that_renders_prompts(tmp_path: Path) -> None:
+    base = tokenizer_folder(tmp_path / "base", {"eos_token": "</s>"})
+    config = {
+        "model": {"name_or_path": base, "revision": None},
+        "data": {"template": "chat_boxed"},
+        "stage": {"runner": {"model_name_or_path": base, "template": "chat_boxed"}},
+    }
+    with pytest.raises(
+        KeyError, match=r"data.template=chat_boxed asks for chat formatting .*data.template=r1_zero"
+    ):
+        check_train_config(config, error=KeyError)
+    check_train_config({**config, "stage": {"datamodule": {"template": "r1_zero"}}})  # plain text
+    check_train_config({**config, "stage": {"module": {"model_name_or_path": base}}})  # renders no prompts
+
+
+def test_check_eval_config_names_the_benchmarks_loader_template(tmp_path: Path) -> None:
+    base = tokenizer_folder(tmp_path / "base", {"eos_token": "</s>"})
+    config = {
+        "model": {"name_or_path": base},
+        "benchmarks": ["synthetic", "math500"],
+        "benchmark": {
+            "synthetic": {"loader": {"template": "r1_zero"}},
+            "math500": {"loader": {"template": "chat"}},
+        },
+    }
+    with pytest.raises(
+        ValueError, match=r"^benchmark.math500.loader.template=chat asks .*loader.template=raw"
+    ):
+        check_eval_config(config)
+    check_eval_config({**config, "benchmarks": ["synthetic"]})

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -278,3 +279,53 @@ def test_sft_chat_records_without_a_chat_template_name_the_data() -> None:
     ):
         dm.encode(tok, {"messages": [*QUESTION, {"role": "assistant", "content": "A"}]})
     assert dm.encode(tok, {"prompt": "Q", "response": "A"})["labels"][-1] == tok.eos_token_id
+
+
+def model_without_chat_template(folder: Path) -> str:
+    """A folder that passes the model-source check (config.json + tokenizer files), no chat template."""
+    tok = char_tokenizer()
+    tok.chat_template = None
+    tok.save_pretrained(str(folder))
+    (folder / "config.json").write_text(json.dumps({"model_type": "qwen2"}))
+    return str(folder)
+
+
+def test_eval_config_validation_names_the_benchmark_template(tmp_path: Path) -> None:
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+    from r1lit_eval.cli import CONF_DIR, EvalConfigError, validate
+
+    model = model_without_chat_template(tmp_path / "base")
+
+    def config(*overrides: str) -> dict:
+        with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+            cfg = compose("eval", overrides=[f"output_dir={tmp_path / 'out'}", f"model.name_or_path={model}",
+                                             "benchmarks=[math500]", *overrides])  # fmt: skip
+        return OmegaConf.to_container(cfg, resolve=True)
+
+    with pytest.raises(
+        EvalConfigError, match=r"^benchmark.math500.loader.template=chat asks for chat formatting"
+    ):
+        validate(config())
+    validate(config("benchmark.math500.loader.template=raw"))
+
+
+@pytest.mark.parametrize("stage", ["grpo", "rejection_sampling"])
+def test_train_config_validation_names_data_template(stage: str, tmp_path: Path) -> None:
+    from hydra import compose, initialize_config_dir
+
+    from r1lit.stages.validate import ConfigError, validate_config
+
+    model = model_without_chat_template(tmp_path / "base")
+    conf = str(Path(__file__).resolve().parents[2] / "conf")
+
+    def config(template: str):  # noqa: ANN202
+        with initialize_config_dir(config_dir=conf, version_base="1.3"):
+            return compose("train", overrides=[f"paths.run_dir={tmp_path / 'run'}", f"stage={stage}",
+                                               f"model.name_or_path={model}", f"data.template={template}"])  # fmt: skip
+
+    with pytest.raises(
+        ConfigError, match=r"^data.template=chat_boxed asks for chat formatting .*data.template=r1_zero"
+    ):
+        validate_config(config("chat_boxed"))
+    validate_config(config("r1_zero"))
