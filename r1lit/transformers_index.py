@@ -7,7 +7,7 @@ different arguments). That is ~1 s of CPU before any model code runs, in a `r1li
 whole start-up is ~5 s (`python -X importtime` and cProfile, bench/eval.py), and none of it is needed
 to evaluate: the table depends only on the installed files.
 
-`install()` caches the table as JSON under `r1lit.models.cache_dir()`, keyed by the folder, the
+`install()` caches the table as JSON under `r1lit.cache.cache_dir()`, keyed by the folder, the
 transformers version and the modification times of the folder and its entries (a package upgrade or an
 added model changes the key). It hooks the one function through an import hook, because `import
 transformers` calls it before any caller could patch it. Whatever goes wrong (an unknown transformers
@@ -154,7 +154,7 @@ def install(cache_root: Path | None = None) -> bool:
     if TARGET_MODULE in sys.modules:
         return False
     if cache_root is None:
-        from r1lit.models import cache_dir
+        from r1lit.cache import cache_dir
 
         cache_root = cache_dir()
     sys.meta_path.insert(0, _Hook(Path(cache_root)))

@@ -16,7 +16,7 @@ from r1lit.data.batching import StepBatches
 
 
 def at_least_one(value: int) -> str | None:
-    """A constraint for `Annotated` parameters (r1lit.cli.validate runs it before anything loads)."""
+    """A constraint for `Annotated` parameters (r1lit.stages.validate runs it before anything loads)."""
     return None if value >= 1 else "must be >= 1"
 
 
