@@ -69,28 +69,83 @@ def adapters_disabled(model: torch.nn.Module) -> AbstractContextManager:
     return model.disable_adapter() if is_lora(model) else nullcontext()
 
 
-def merged_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+def merged_state_dict(
+    model: torch.nn.Module, state_dict: dict[str, torch.Tensor] | None = None
+) -> dict[str, torch.Tensor]:
     """The base model's state dict under its own key names, with each active adapter folded in.
 
     Args:
         model: a peft model from `apply_lora` (or any HF model: then its own state dict).
+        state_dict: the full values of `model.state_dict()` gathered from FSDP shards (r1lit.fsdp); the
+            live weights are then only slices, so the merge reads these instead. None: the live weights.
 
     Returns:
         Detached tensors keyed as the plain HF model's `state_dict()` (no `lora_` or `base_layer` keys).
     """
     if not is_lora(model):
-        return {k: v.detach() for k, v in model.state_dict().items()}
+        source = model.state_dict() if state_dict is None else state_dict
+        return {k: v.detach() for k, v in source.items()}
+    base = model.get_base_model()
+    if state_dict is None:
+        return _without_adapters(base.state_dict(), _merged_live(base))
+    # peft keys its state dict "base_model.model.<the base model's keys>"
+    prefix = f"{_peft_prefix(model, base)}."
+    base_state = {k.removeprefix(prefix): v for k, v in state_dict.items()}
+    return _without_adapters(base_state, _merged_from_state(base, base_state))
+
+
+def _peft_prefix(model: torch.nn.Module, base: torch.nn.Module) -> str:
+    return next(name for name, sub in model.named_modules() if sub is base)
+
+
+def _merged_live(base: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """`{"<layer>.weight": W + deltas}` for each LoRA layer, from the model's own (unsharded) weights."""
     from peft.tuners.lora import LoraLayer
 
-    base = model.get_base_model()
     merged = {}
     for name, module in base.named_modules():
         if isinstance(module, LoraLayer):
             weight = module.get_base_layer().weight
             deltas = [module.get_delta_weight(a) for a in module.active_adapters if a in module.lora_A]
             merged[f"{name}.weight"] = (weight + sum(deltas).to(weight.dtype)).detach()
+    return merged
+
+
+def _merged_from_state(base: torch.nn.Module, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """`_merged_live` computed from gathered tensors: peft's `Linear.get_delta_weight`, transpose(B @ A)
+    * scaling (in fp32 for half-precision weights, as peft does on CPU), for plain LoRA linear layers."""
+    import torch
+    from peft.tuners.lora import Linear, LoraLayer
+    from peft.utils.other import transpose
+
+    merged = {}
+    for name, module in base.named_modules():
+        if not isinstance(module, LoraLayer):
+            continue
+        active = [a for a in module.active_adapters if a in module.lora_A]
+        if type(module) is not Linear or any(module.use_dora.get(a) for a in active):
+            raise NotImplementedError(
+                f"merging a gathered {type(module).__name__} LoRA layer ({name}): only plain linear LoRA (no DoRA)"
+            )
+        weight = state[f"{name}.base_layer.weight"]
+        deltas = []
+        for a in active:
+            lora_a, lora_b = state[f"{name}.lora_A.{a}.weight"], state[f"{name}.lora_B.{a}.weight"]
+            half = lora_b.dtype in (torch.float16, torch.bfloat16)
+            delta = transpose(
+                (lora_b.float() @ lora_a.float()) if half else lora_b @ lora_a, module.fan_in_fan_out
+            )
+            deltas.append((delta * module.scaling[a]).to(lora_b.dtype))
+        merged[f"{name}.weight"] = (weight + sum(deltas).to(weight.dtype)).detach()
+    return merged
+
+
+def _without_adapters(
+    base_state: dict[str, torch.Tensor], merged: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """The plain HF keys: adapter tensors dropped, `.base_layer.` removed, merged weights swapped in."""
     out = {}
-    for key, value in base.state_dict().items():
+    for key, value in base_state.items():
         if ".lora_" in key:
             continue
         plain = key.replace(".base_layer.", ".")
@@ -98,12 +153,21 @@ def merged_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return out
 
 
-def save_pretrained_merged(model: torch.nn.Module, out: str | Path) -> None:
-    """`save_pretrained` of `model` with its adapters merged (a plain HF checkpoint); the model is untouched."""
+def save_pretrained_merged(
+    model: torch.nn.Module, out: str | Path, state_dict: dict[str, torch.Tensor] | None = None
+) -> None:
+    """`save_pretrained` of `model` with its adapters merged (a plain HF checkpoint); the model is untouched.
+
+    Args:
+        model: an HF model or a peft model from `apply_lora`.
+        out: the folder to write.
+        state_dict: `model.state_dict()`'s full values gathered from FSDP shards (r1lit.fsdp), written
+            instead of the live weights (slices under FSDP). None: the live weights.
+    """
     if not is_lora(model):
-        model.save_pretrained(out)
+        model.save_pretrained(out, state_dict=state_dict)
         return
-    model.get_base_model().save_pretrained(out, state_dict=merged_state_dict(model))
+    model.get_base_model().save_pretrained(out, state_dict=merged_state_dict(model, state_dict))
 
 
 def make_trainable(
