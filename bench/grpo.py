@@ -52,8 +52,6 @@ def run_ours(model_path: str, n_steps: int) -> list[float]:
     import lightning as L
     from hydra import compose, initialize_config_dir
 
-    from r1lit.rewards.compose import build_reward_terms
-
     overrides = [
         f"model.name_or_path={model_path}",
         f"seed={SEED}",
@@ -90,8 +88,7 @@ def run_ours(model_path: str, n_steps: int) -> list[float]:
 
     L.seed_everything(SEED)
     datamodule = hydra.utils.instantiate(cfg.stage.datamodule)
-    rewards = build_reward_terms(hydra.utils.instantiate(cfg.reward))
-    module = hydra.utils.instantiate(cfg.stage.module, rewards=rewards, _convert_="all")
+    module = hydra.utils.instantiate(cfg.stage.module, _convert_="all")  # rewards: stage.module.rewards
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=[StepTimer()], logger=False)
     trainer.fit(module, datamodule=datamodule)
     return times

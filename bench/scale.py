@@ -68,8 +68,6 @@ def run_ours(a: argparse.Namespace, lora: bool, new_tokens: int) -> list[float]:
     import lightning as L
     from hydra import compose, initialize_config_dir
 
-    from r1lit.rewards.compose import build_reward_terms
-
     gpu = a.device == "cuda"
     overrides = [
         f"model.name_or_path={a.model}",
@@ -110,8 +108,7 @@ def run_ours(a: argparse.Namespace, lora: bool, new_tokens: int) -> list[float]:
 
     L.seed_everything(SEED)
     datamodule = hydra.utils.instantiate(cfg.stage.datamodule)
-    rewards = build_reward_terms(hydra.utils.instantiate(cfg.reward))
-    module = hydra.utils.instantiate(cfg.stage.module, rewards=rewards, _convert_="all")
+    module = hydra.utils.instantiate(cfg.stage.module, _convert_="all")  # rewards: stage.module.rewards
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=[StepTimer()], logger=False)
     trainer.fit(module, datamodule=datamodule)
     return times

@@ -56,7 +56,7 @@ from r1lit.modules.grpo_stats import length_stats, merge_rank_metrics, reflectio
 from r1lit.modules.optim import Schedule, adamw_with_schedule
 from r1lit.modules.policy import frozen_model, trainable_policy
 from r1lit.modules.rollout_batch import PackedRollout, completion_logprobs, micro_batches, pack_completions
-from r1lit.rewards.compose import RewardTerm, reward_metrics
+from r1lit.rewards.compose import build_reward_terms, reward_config, reward_metrics
 from r1lit.rollout import SamplingParams, build_generator
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,8 @@ class GRPOModule(L.LightningModule):
 
     Args:
         model_name_or_path, revision, dtype: the policy (and reference) checkpoint, see r1lit.models.
-        rewards: reward terms (added by r1lit-train from the `reward` config group).
+        rewards: the `reward` config group, `{name: {weight, outcome, fn}}` (`stage.module.rewards: ${reward}`;
+            r1lit.rewards.compose.build_reward_terms).
         rollout: the `rollout` config: `backend` plus that backend's options (r1lit.rollout.build_generator).
         sampling: rollout SamplingParams; `n` is the group size G, `seed` is set per step.
         eval_sampling: held-out SamplingParams; `n` is k for pass@1-over-k and cons@k.
@@ -112,7 +113,7 @@ class GRPOModule(L.LightningModule):
         model_name_or_path: str,
         revision: str | None,
         dtype: str,
-        rewards: Sequence[RewardTerm],
+        rewards: dict[str, Any],
         rollout: dict[str, Any],
         sampling: SamplingParams,
         eval_sampling: SamplingParams,
@@ -151,16 +152,16 @@ class GRPOModule(L.LightningModule):
         seed: int,
     ) -> None:
         super().__init__()
-        # r1lit-train instantiates with _convert_="all", which turns RewardTerm dataclasses into dicts.
-        rewards = [t if isinstance(t, RewardTerm) else RewardTerm(**t) for t in rewards]
-        self._validate(locals())
+        self.rewards = build_reward_terms(rewards)
+        self._validate({**locals(), "rewards": self.rewards})
         self.save_hyperparameters(ignore=["rewards", "sampling", "eval_sampling"])
-        # as plain dicts: loggers cannot serialise frozen dataclasses
+        # as plain data: loggers cannot serialise frozen dataclasses, checkpoints load no functions
         self.hparams.update(
-            sampling=dataclasses.asdict(sampling), eval_sampling=dataclasses.asdict(eval_sampling)
+            rewards=reward_config(rewards),
+            sampling=dataclasses.asdict(sampling),
+            eval_sampling=dataclasses.asdict(eval_sampling),
         )
         self.automatic_optimization = False
-        self.rewards = rewards
         self.sampling, self.eval_sampling = sampling, eval_sampling
         self.reflection = reflection_pattern(list(reflection_phrases))
         auto = AUTO_IS_CORRECTION.get(rollout["backend"], "none")

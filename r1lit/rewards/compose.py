@@ -28,13 +28,16 @@ counted as `non_finite`.
 
 Config: the Hydra group `conf/reward/` has one file per reward holding its function and weight,
 `{<name>: {weight: float, outcome: bool, fn: {_target_: ..., _partial_: true, <options>}}}`, so
-`reward=[accuracy,format,cosine] reward.cosine.weight=0.5` composes a run's rewards and
-`build_reward_terms(hydra.utils.instantiate(cfg.reward))` turns them into `RewardTerm`s. A term can
-be dropped from a composed config with `reward.<name>=null`.
+`reward=[accuracy,format,cosine] reward.cosine.weight=0.5` composes a run's rewards. GRPO's stage
+config hands them to its module (`stage.module.rewards: ${reward}`), which builds its `RewardTerm`s
+once with `build_reward_terms` and records `reward_config(...)` (plain data) in its checkpoints. A term
+can be dropped from a composed config with `reward.<name>=null`.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -182,11 +185,12 @@ def reward_metrics(batch: RewardBatch, prefix: str = "reward") -> dict[str, floa
 
 
 def build_reward_terms(reward_cfg: Mapping[str, Any] | None) -> list[RewardTerm]:
-    """Turn the instantiated `reward` config (`{name: {weight, outcome, fn}}`) into RewardTerms, in order.
+    """Turn the `reward` config (`{name: {weight, outcome, fn}}`) into RewardTerms, in order.
 
     Args:
-        reward_cfg: `hydra.utils.instantiate(cfg.reward)` (a DictConfig or dict whose `fn` values are
-            partials); entries set to None are skipped.
+        reward_cfg: the config as Hydra instantiates it (each `fn` a partial: what GRPOModule gets from
+            `stage.module.rewards: ${reward}`), or as `reward_config` records it (each `fn` its
+            `{_target_, _partial_: true, **options}` mapping); entries set to None are skipped.
 
     Returns:
         One RewardTerm per entry.
@@ -198,6 +202,8 @@ def build_reward_terms(reward_cfg: Mapping[str, Any] | None) -> list[RewardTerm]
         if "fn" not in entry or "weight" not in entry:
             raise ValueError(f"reward.{name} needs `fn` and `weight`, got keys {sorted(entry)}")
         fn = entry["fn"]
+        if isinstance(fn, Mapping) and fn.get("_partial_") is True and "_target_" in fn:
+            fn = _partial_from_config(fn)
         if not callable(fn):
             raise TypeError(f"reward.{name}.fn is {type(fn).__name__}; did you forget `_partial_: true`?")
         # `outcome` belongs in every conf/reward file; absent, the term is an outcome term, which can
@@ -205,3 +211,32 @@ def build_reward_terms(reward_cfg: Mapping[str, Any] | None) -> list[RewardTerm]
         outcome = bool(entry["outcome"]) if "outcome" in entry else True
         terms.append(RewardTerm(name=str(name), fn=fn, weight=float(entry["weight"]), outcome=outcome))
     return terms
+
+
+def _partial_from_config(fn_cfg: Mapping[str, Any]) -> RewardFn:
+    """What Hydra makes of a `fn` node with `_partial_: true`: its `_target_` with the options bound."""
+    module, _, attr = str(fn_cfg["_target_"]).rpartition(".")
+    options = {k: v for k, v in fn_cfg.items() if k not in ("_target_", "_partial_")}
+    return functools.partial(getattr(importlib.import_module(module), attr), **options)
+
+
+def reward_config(reward_cfg: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The `reward` config as plain data, each `fn` partial back to `{_target_, _partial_: true, **options}`.
+
+    What a checkpoint's hyperparameters record: YAML-able, loadable with `torch.load(weights_only=True)`,
+    and `build_reward_terms` rebuilds the same terms from it.
+    """
+    plain: dict[str, Any] = {}
+    for name, entry in (reward_cfg or {}).items():
+        if entry is None:
+            continue
+        fn = entry.get("fn")
+        if isinstance(fn, functools.partial) and not fn.args:
+            target = f"{fn.func.__module__}.{fn.func.__qualname__}"
+            fn = {"_target_": target, "_partial_": True, **fn.keywords}
+        if not isinstance(fn, Mapping):
+            raise TypeError(
+                f"reward.{name}.fn is {type(fn).__name__}: not a partial of a function or its config"
+            )
+        plain[str(name)] = {**entry, "fn": dict(fn)}
+    return plain

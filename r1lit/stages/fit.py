@@ -57,16 +57,12 @@ def train(cfg: DictConfig) -> float | None:
     from lightning.pytorch.trainer.states import TrainerStatus
 
     from r1lit.callbacks.progress import StepProgressBar
-    from r1lit.rewards.compose import build_reward_terms
     from r1lit.stages.lightning_logs import tame_lightning_logs
 
     tame_lightning_logs()
     L.seed_everything(cfg.seed, workers=True)
     datamodule = hydra.utils.instantiate(cfg.stage.datamodule)
-    extra: dict[str, Any] = {}
-    if cfg.stage.get("uses_rewards"):  # the one place rewards reach a module (to become a config key)
-        extra["rewards"] = build_reward_terms(hydra.utils.instantiate(cfg.reward))
-    module = hydra.utils.instantiate(cfg.stage.module, **extra, _convert_="all")
+    module = hydra.utils.instantiate(cfg.stage.module, _convert_="all")
     callbacks = _instantiate_dict(cfg.get("callbacks"))
     if cfg.trainer.get("enable_progress_bar") is not False:  # None is Lightning's "on"
         callbacks.append(StepProgressBar())  # steps of max_steps with an ETA, not `Epoch 0/-2`

@@ -16,7 +16,6 @@ from hydra import compose, initialize_config_dir
 
 from r1lit.models import load_causal_lm
 from r1lit.modules.rollout_batch import completion_logprobs, pack_completions
-from r1lit.rewards.compose import build_reward_terms
 from r1lit.rollout import SamplingParams
 
 pytest.importorskip("peft")
@@ -48,10 +47,7 @@ def _module_and_data(model_dir: Path, run_dir: Path, stage: str):
     overrides = [f"paths.run_dir={run_dir}", f"model.name_or_path={model_dir}", *STAGES[stage], *LORA, *extra]
     with initialize_config_dir(config_dir=CONF, version_base="1.3"):
         cfg = compose("train", overrides=overrides)
-    rewards = (
-        {"rewards": build_reward_terms(hydra.utils.instantiate(cfg.reward))} if cfg.stage.uses_rewards else {}
-    )
-    module = hydra.utils.instantiate(cfg.stage.module, **rewards, _convert_="all")
+    module = hydra.utils.instantiate(cfg.stage.module, _convert_="all")  # GRPO's rewards come with it
     return module, hydra.utils.instantiate(cfg.stage.datamodule, _convert_="all")
 
 

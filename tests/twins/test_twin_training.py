@@ -19,7 +19,6 @@ from omegaconf import OmegaConf
 
 from r1lit.cli.train import run
 from r1lit.modules.rollout_batch import completion_logprobs, pack_completions
-from r1lit.rewards.compose import build_reward_terms
 from r1lit.rollout import SamplingParams
 
 CONF = str(Path(__file__).resolve().parents[2] / "conf")
@@ -39,10 +38,7 @@ def compose_train(run_dir: Path, model_dir: Path | None, overrides: list[str]):
 
 
 def make_module(cfg):
-    extra = (
-        {"rewards": build_reward_terms(hydra.utils.instantiate(cfg.reward))} if cfg.stage.uses_rewards else {}
-    )
-    module = hydra.utils.instantiate(cfg.stage.module, **extra, _convert_="all")
+    module = hydra.utils.instantiate(cfg.stage.module, _convert_="all")  # GRPO's rewards come with it
     module.configure_model()
     return module
 
