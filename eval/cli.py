@@ -197,8 +197,9 @@ def load_benchmarks(cfg: dict[str, Any]) -> dict[str, tuple[Any, list[Any]]]:
 def run(cfg: dict[str, Any]) -> dict[str, Any]:
     """Evaluate every selected benchmark; returns the results dict (also written to output_dir)."""
     from r1lit_eval.cache import GenerationCache, model_cache_dir
-    from r1lit_eval.runner import run_benchmark, save_results, shard_suffix
+    from r1lit_eval.runner import run_benchmark, shard_suffix
 
+    from r1lit.evaluation.results import save_results
     from r1lit.rollout import build_generator
 
     start = time.perf_counter()

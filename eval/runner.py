@@ -31,7 +31,6 @@ from r1lit.evaluation.results import save_results, write_samples
 from r1lit.evaluation.rows import sample_row
 from r1lit.evaluation.summary import check_sandbox_health, summarize
 from r1lit.io import read_jsonl
-from r1lit.io import write_jsonl as write_jsonl  # re-export: eval/html_report imports it from here
 from r1lit.rollout.base import Generator, Prompt, SamplingParams
 from r1lit.rollout.fields import check_types, require
 

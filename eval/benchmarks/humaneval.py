@@ -136,7 +136,7 @@ class HumanEval:
         tail = result.stderr.strip().splitlines()[-1:] if result.stderr.strip() else []
         detail = {
             "run_status": result.status,
-            "sandbox_error": result.status == "sandbox_error",  # counted by r1lit_eval.metrics
+            "sandbox_error": result.status == "sandbox_error",  # counted by r1lit.evaluation.summary
             "wall_s": round(result.wall_s, 4),
             "message": tail[0][:300] if tail else "",
         }

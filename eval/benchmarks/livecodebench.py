@@ -12,7 +12,7 @@ problems, each with a ```python block), sent as ONE user message (DeepSeek-R1 ad
 prompt) for `template: chat`, or as plain text for `template: raw`.
 Gold: `r1lit.grading.code_tests.tests_to_gold(tests, func_name)`. Grade: the last ```python block
 of the completion passes every test in the sandbox (`detail` holds passed / total / per-test status,
-and `sandbox_error`: the sandbox itself failed on a test, counted by `r1lit_eval.metrics`).
+and `sandbox_error`: the sandbox itself failed on a test, counted by `r1lit.evaluation.summary`).
 """
 
 from __future__ import annotations

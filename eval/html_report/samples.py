@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from r1lit_eval.html_report.page import clip, settings
-from r1lit_eval.metrics import equivalence_for
+
+from r1lit.evaluation.summary import equivalence_for
 
 Equiv = Callable[[str, str], bool] | None
 

@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from r1lit_eval.metrics import summarize
-from r1lit_eval.runner import save_results, write_jsonl
+from r1lit.evaluation.results import save_results
+from r1lit.evaluation.summary import summarize
+from r1lit.io import write_jsonl
 
 HOSTILE = "</script><script>document.body.dataset.pwned=1</script> <!-- <img src=x onerror='document.body.dataset.pwned=2'> &amp; é 日本 😀"
 STATUSES = ("correct", "incorrect", "no_answer")

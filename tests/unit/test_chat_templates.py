@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from r1lit_eval.benchmarks.base import Problem, SampleGrade
 from r1lit_eval.cache import GenerationCache
-from r1lit_eval.runner import RunOptions, read_jsonl, run_benchmark, with_prefix
+from r1lit_eval.runner import RunOptions, run_benchmark, with_prefix
 
 from r1lit.data.tokenize import IGNORE_INDEX, tokenize_chat, tokenize_text
 from r1lit.grading import grade
+from r1lit.io import read_jsonl
 from r1lit.rollout.base import SamplingParams
 from r1lit.rollout.fake import ScriptedGenerator
 from r1lit.rollout.testing import char_tokenizer

@@ -14,8 +14,10 @@ import pytest
 from r1lit_eval.benchmarks.base import Problem, SampleGrade
 from r1lit_eval.cache import GenerationCache, prompt_key
 from r1lit_eval.report import metrics_table
-from r1lit_eval.runner import RunOptions, merge_shards, read_jsonl, run_benchmark, save_results, shard_suffix
+from r1lit_eval.runner import RunOptions, merge_shards, run_benchmark, shard_suffix
 
+from r1lit.evaluation.results import save_results
+from r1lit.io import read_jsonl
 from r1lit.rollout.base import SamplingParams
 from r1lit.rollout.context import PromptTooLongError, context_length, fit_to_context
 from r1lit.rollout.fake import ScriptedGenerator

@@ -1,4 +1,4 @@
-"""Table-level metrics of the eval harness (r1lit_eval.metrics) on hand-computed examples."""
+"""Table-level metrics of the eval harness (r1lit.evaluation.summary) on hand-computed examples."""
 
 from __future__ import annotations
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from r1lit_eval.rescore import field_values, rescore_external, rescore_run
-from r1lit_eval.runner import read_jsonl, save_results, write_jsonl
+
+from r1lit.evaluation.results import save_results
+from r1lit.io import read_jsonl, write_jsonl
 
 
 def test_field_specs() -> None:

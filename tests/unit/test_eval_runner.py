@@ -12,14 +12,14 @@ from r1lit_eval.cache import GenerationCache
 from r1lit_eval.runner import (
     RunOptions,
     merge_shards,
-    read_jsonl,
     run_benchmark,
-    save_results,
     select_problems,
     with_prefix,
 )
 
+from r1lit.evaluation.results import save_results
 from r1lit.grading import grade
+from r1lit.io import read_jsonl
 from r1lit.rollout.base import SamplingParams
 from r1lit.rollout.fake import ScriptedGenerator
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from r1lit_eval.benchmarks.synthetic import SyntheticBenchmark
 from r1lit_eval.cache import GenerationCache
-from r1lit_eval.metrics import summarize as eval_summarize
 from r1lit_eval.runner import RunOptions, run_benchmark
 
 from paper_figs.io import read_eval_dir
@@ -81,10 +80,10 @@ def heldout_view(rows: list[dict]) -> list[dict]:
 
 def test_heldout_and_r1lit_eval_give_the_same_numbers_on_hand_built_samples() -> None:
     rows = hand_rows()
-    ours = eval_summarize(rows, K)
+    ours = summarize(rows, K)
     held = heldout.summarize(heldout_view(rows), k=K)
     assert ours["pass@1"] == pytest.approx(1 / 3) and ours["cons@k"] == pytest.approx(1 / 3)
-    assert eval_summarize(rows, K, equiv=lambda a, b: a == b)["cons@k"] == 0.0  # raw strings: "3" wins p1
+    assert summarize(rows, K, equiv=lambda a, b: a == b)["cons@k"] == 0.0  # raw strings: "3" wins p1
     assert (
         ours["pass@k"][str(K)] == pytest.approx(2 / 3) and ours["bad_gold"] == 1 and ours["n_problems"] == 3
     )
@@ -99,7 +98,7 @@ def test_heldout_and_r1lit_eval_give_the_same_numbers_on_hand_built_samples() ->
 
 def test_cons_at_k_votes_by_answer_kind_in_both() -> None:
     letters = _rows("q", ["b", "B", "A", "A"], [True, True, False, False], kind="choice")
-    assert eval_summarize(letters, K)["cons@k"] == 1.0  # "b" == "B" for multiple choice
+    assert summarize(letters, K)["cons@k"] == 1.0  # "b" == "B" for multiple choice
     assert heldout.summarize(heldout_view(letters), k=K)["heldout/cons@k"] == 1.0
 
 
