@@ -16,7 +16,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+from r1lit.chat_template import THINK_OPEN, prefilled
+
+THINK_CLOSE = "</think>"
 ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
 
 # Stats keys shared by every reward (rewards may add their own).
@@ -49,14 +51,10 @@ def column(columns: Mapping[str, Any], name: str, n: int) -> list[Any]:
     return list(values)
 
 
-def think_prefilled(prompt: str | None) -> bool:
-    """True when the rendered prompt ends with an opened `<think>` (trailing whitespace ignored)."""
-    return prompt is not None and prompt.rstrip().endswith(THINK_OPEN)
-
-
 def with_prefill(completion: str, prompt: str | None) -> str:
-    """The assistant turn as produced: `<think>` + completion when the prompt prefilled the tag."""
-    if think_prefilled(prompt) and not completion.lstrip().startswith(THINK_OPEN):
+    """The assistant turn as produced: `<think>` + completion when the prompt prefilled the tag
+    (`r1lit.chat_template.prefilled`: the prompt ends with `<think>`, trailing whitespace ignored)."""
+    if prompt is not None and prefilled(prompt) and not completion.lstrip().startswith(THINK_OPEN):
         return THINK_OPEN + completion
     return completion
 
