@@ -76,14 +76,21 @@ def select_problems(problems: Sequence[Problem], limit: int | None, index: int, 
     return [p for i, p in enumerate(chosen) if i % count == index]
 
 
+def render(prompt: Prompt, tokenizer: Any) -> str:
+    """Chat messages as the text the model sees: the chat template with the generation prompt on, without
+    a leading BOS the tokenizer would add again."""
+    text = tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+    bos = getattr(tokenizer, "bos_token", None)
+    return text[len(bos) :] if bos and text.startswith(bos) else text
+
+
 def with_prefix(prompt: Prompt, prefix: str, tokenizer: Any | None) -> Prompt:
     """The prompt with the response forced to begin with `prefix`.
 
-    Chat messages are rendered with the tokenizer's chat template (generation prompt on) and the
-    prefix appended, giving raw text; a leading BOS the tokenizer would add again is dropped. A prompt
-    that already ends with the prefix (a template that opens `<think>` itself, DeepSeek-R1-Distill
-    style) gets no second copy: the response still begins with `prefix`, which is what the sample
-    rows record and grading sees.
+    Chat messages are rendered with the tokenizer's chat template (`render`) and the prefix appended,
+    giving raw text. A prompt that already ends with the prefix (a template that opens `<think>` itself,
+    DeepSeek-R1-Distill style) gets no second copy: the response still begins with `prefix`, which is
+    what the sample rows record and grading sees.
     """
     from r1lit.chat_template import add_response_prefix, require_chat_template
 
@@ -98,11 +105,23 @@ def with_prefix(prompt: Prompt, prefix: str, tokenizer: Any | None) -> Prompt:
         return add_response_prefix(prompt, prefix)
     if tokenizer is None:
         raise ValueError("force_think on chat prompts needs a tokenizer (to render the chat template)")
-    text = tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
-    bos = getattr(tokenizer, "bos_token", None)
-    if bos and text.startswith(bos):
-        text = text[len(bos) :]
-    return add_response_prefix(text, prefix)
+    return add_response_prefix(render(prompt, tokenizer), prefix)
+
+
+def row_prefix(prompt: Prompt, prefix: str, tokenizer: Any | None) -> str:
+    """How the response begins before its completion: the run's `prefix` (force_think), else the think
+    block the rendered prompt already opened (`r1lit.chat_template.prefilled`; DeepSeek-R1-Distill and
+    Qwen3-style templates), so the rows, report.html, rescoring and grading all see the turn as produced.
+
+    Chat messages without a tokenizer (a scripted generator) cannot be rendered: "".
+    """
+    from r1lit.chat_template import prefilled
+
+    if prefix:
+        return prefix
+    if isinstance(prompt, str):
+        return prefilled(prompt)
+    return prefilled(render(prompt, tokenizer)) if tokenizer is not None else ""
 
 
 def _batches(problems: list[Problem], keys: list[str], cache: GenerationCache, k: int, size: int):
@@ -182,9 +201,12 @@ def generate_missing(
 
 def grade_samples(
     name: str, bench: Benchmark, problems: list[Problem], prompts: list[Prompt], keys: list[str],
-    cache: GenerationCache, opts: RunOptions,
+    cache: GenerationCache, opts: RunOptions, prefixes: Sequence[str],
 ) -> list[dict[str, Any]]:  # fmt: skip
     """One row (`r1lit.evaluation.rows`, the per-sample JSONL) for each of the k samples of each problem.
+
+    `prefixes[i]` starts problem i's responses (`row_prefix`): recorded as the rows' `response_prefix`
+    and graded in front of the completion.
 
     Samples are graded by `opts.grade_workers` threads: a code sample spends its time in its own
     sandboxed process and a hard math answer in a grader worker process, so threads run them in parallel.
@@ -203,7 +225,7 @@ def grade_samples(
             )
 
     def one(job: tuple[int, int]) -> SampleGrade:
-        return bench.grade(problems[job[0]], opts.response_prefix + gens[job]["text"])
+        return bench.grade(problems[job[0]], prefixes[job[0]] + gens[job]["text"])
 
     bar = tqdm(total=len(jobs), desc=f"{name} grade", unit="sample", disable=not opts.progress)
     with bar, ThreadPoolExecutor(max_workers=opts.grade_workers) as pool:
@@ -221,7 +243,7 @@ def grade_samples(
             verdict,
             gens[i, idx],
             prompt=prompts[i],
-            response_prefix=opts.response_prefix,
+            response_prefix=prefixes[i],
         )
         for (i, idx), verdict in zip(jobs, verdicts, strict=True)
     ]
@@ -286,7 +308,8 @@ def run_benchmark(
     gen_start = time.perf_counter()
     generated = generate_missing(name, problems, prompts, keys, generator, cache, opts)
     gen_seconds = time.perf_counter() - gen_start
-    rows = grade_samples(name, bench, problems, prompts, keys, cache, opts)
+    prefixes = [row_prefix(p, opts.response_prefix, tokenizer) for p in prompts]
+    rows = grade_samples(name, bench, problems, prompts, keys, cache, opts, prefixes)
     suffix = shard_suffix(opts.shard_index, opts.shard_count)
     write_samples(out_dir, name, rows, problem_rows(problems), suffix)
     # after the samples are on disk: a broken sandbox fails, never scores 0 %

@@ -141,6 +141,45 @@ def test_eval_rows_hold_one_think_for_grading_and_the_report(deepseek, tmp_path:
     assert (row["prompt"] + row["completion"]).count("<think>") == 1 and summary["pass@1"] == 1.0
 
 
+def one_row_without_force_think(tokenizer, tmp_path: Path) -> tuple[dict, list[str]]:  # noqa: ANN001
+    """Run OneProblem with force_think=false; (its row, the texts grading saw)."""
+    graded: list[str] = []
+
+    class Spy(OneProblem):
+        def grade(self, problem: Problem, completion: str) -> SampleGrade:
+            graded.append(completion)
+            return super().grade(problem, completion)
+
+    params = SamplingParams(temperature=0.0, max_new_tokens=64, seed=0)
+    opts = RunOptions(k=1, params=params, progress=False, bootstrap_samples=0)  # response_prefix ""
+    generator = ScriptedGenerator(["R</think> \\boxed{7}"])
+    run_benchmark("one", Spy(), generator, GenerationCache(tmp_path / "c"), opts, tmp_path, tokenizer)
+    (row,) = read_jsonl(tmp_path / "samples" / "one.jsonl")
+    return row, graded
+
+
+def test_rows_without_force_think_hold_the_think_the_template_prefilled(deepseek, tmp_path: Path) -> None:  # noqa: ANN001
+    row, graded = one_row_without_force_think(deepseek, tmp_path)
+    assert row["prompt"] == QUESTION and row["completion"] == "R</think> \\boxed{7}"
+    # before: response_prefix "" and report.html showed the turn without its opening tag
+    assert row["response_prefix"] == "<think>\n" and row["correct"]
+    assert graded == [row["response_prefix"] + row["completion"]]  # rescoring grades the same text
+
+
+def test_rows_without_force_think_or_a_prefilling_template_have_no_prefix(qwen3, tmp_path: Path) -> None:  # noqa: ANN001
+    row, graded = one_row_without_force_think(qwen3, tmp_path)
+    assert row["response_prefix"] == "" and graded == ["R</think> \\boxed{7}"]
+
+
+def test_row_prefix_is_the_run_prefix_else_the_rendered_prompts_prefill(deepseek) -> None:  # noqa: ANN001
+    from r1lit_eval.runner import row_prefix
+
+    assert row_prefix(QUESTION, "<think>\n", deepseek) == "<think>\n"  # force_think
+    assert row_prefix("User: Q. Assistant: <think>", "", None) == "<think>"  # a raw prompt, as rendered
+    assert row_prefix("User: Q. Assistant:", "", None) == ""
+    assert row_prefix(QUESTION, "", None) == ""  # chat messages without a tokenizer: nothing to render
+
+
 # ---------------------------------------------------------------- 2. SFT / distillation masks
 
 
