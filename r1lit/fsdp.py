@@ -57,8 +57,8 @@ def shard_module(module: torch.nn.Module, mesh: DeviceMesh, wrap_blocks: bool) -
         module: a LightningModule whose models are built (after `configure_model`).
         mesh: the 1-D data-parallel device mesh.
         wrap_blocks: one unit per block (peak memory: one gathered block). False: the root unit holds every
-            weight, gathered for a whole step (needed by code that reads a block's weights outside its
-            `forward`, e.g. a fused rollout decoder).
+            weight, gathered for a whole step. GRPO needs False: its rollouts run under
+            `torch.inference_mode`, which leaves per-block FSDP2 buffers unusable for the training forward.
     """
     if wrap_blocks:
         blocks = block_classes(module)
