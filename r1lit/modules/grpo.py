@@ -41,32 +41,25 @@ import random
 import time
 from collections.abc import Sequence
 from contextlib import nullcontext
-from typing import Any, Literal
+from typing import Any
 
 import lightning as L
 import torch
 
-from r1lit.algos import IS_CORRECTIONS, build_loss_mask, grpo_loss, importance_weights, truncated_rows
+from r1lit.algos import build_loss_mask, grpo_loss, importance_weights, truncated_rows
 from r1lit.algos.grpo_loss import LOSS_AGGREGATIONS
 from r1lit.lora import adapters_disabled, is_lora
 from r1lit.models import load_causal_lm, load_tokenizer
-from r1lit.modules import heldout
+from r1lit.modules import grpo_args, heldout
 from r1lit.modules.grpo_rollout import Rollout, RolloutSampler, collect_rollout
-from r1lit.modules.grpo_stats import length_stats, merge_rank_metrics, reflection_pattern, reflection_stats
+from r1lit.modules.grpo_stats import merge_rank_metrics, reflection_pattern, rollout_metrics
 from r1lit.modules.optim import Schedule, adamw_with_schedule
 from r1lit.modules.policy import frozen_model, trainable_policy
 from r1lit.modules.rollout_batch import PackedRollout, completion_logprobs, micro_batches, pack_completions
-from r1lit.rewards.compose import build_reward_terms, reward_config, reward_metrics
+from r1lit.rewards.compose import build_reward_terms, reward_config
 from r1lit.rollout import SamplingParams, build_generator
 
 log = logging.getLogger(__name__)
-LossAgg = Literal["grpo", "bnpo", "dapo", "token", "dr_grpo"]
-RewardScale = Literal["group", "batch", "none"]
-KLEstimator = Literal["k1", "k2", "k3"]
-RatioLevel = Literal["token", "sequence"]
-# `is_correction=auto`: the correction each rollout backend needs (vLLM samples with other kernels).
-AUTO_IS_CORRECTION = {"vllm": "token_truncate"}
-AnswerKind = Literal["math", "int", "choice"]
 
 
 class GRPOModule(L.LightningModule):
@@ -83,7 +76,8 @@ class GRPOModule(L.LightningModule):
         kl_estimator, epsilon_low, epsilon_high, loss_agg, entropy_coef: see r1lit.algos.grpo_loss.
         ratio_level: "token" (the paper) or "sequence" (GSPO), see r1lit.algos.importance.
         is_correction: truncated importance sampling of trainer vs generator log-probs, a key of
-            r1lit.algos.IS_CORRECTIONS, or "auto" (AUTO_IS_CORRECTION for the rollout backend, else none).
+            r1lit.algos.IS_CORRECTIONS, or "auto" (grpo_args.AUTO_IS_CORRECTION for the rollout backend,
+            else none).
         is_cap: the importance weight's upper bound (truncate to it, or mask above it).
         reward_scale: advantage denominator, see r1lit.algos.group_advantages.
         num_iterations: mu, optimizer steps per rollout batch.
@@ -118,13 +112,13 @@ class GRPOModule(L.LightningModule):
         sampling: SamplingParams,
         eval_sampling: SamplingParams,
         beta: float,
-        kl_estimator: KLEstimator,
+        kl_estimator: grpo_args.KLEstimator,
         epsilon_low: float,
         epsilon_high: float | None,
-        loss_agg: LossAgg,
-        reward_scale: RewardScale,
+        loss_agg: grpo_args.LossAgg,
+        reward_scale: grpo_args.RewardScale,
         entropy_coef: float,
-        ratio_level: RatioLevel,
+        ratio_level: grpo_args.RatioLevel,
         is_correction: str,
         is_cap: float,
         num_iterations: int,
@@ -146,14 +140,14 @@ class GRPOModule(L.LightningModule):
         log_entropy: bool,
         accuracy_term: str | None,
         reflection_phrases: Sequence[str],
-        eval_answer_kind: AnswerKind,
+        eval_answer_kind: grpo_args.AnswerKind,
         eval_at_start: bool,
         heldout_jsonl: str | None,
         seed: int,
     ) -> None:
         super().__init__()
         self.rewards = build_reward_terms(rewards)
-        self._validate({**locals(), "rewards": self.rewards})
+        grpo_args.check_args({**locals(), "rewards": self.rewards})
         self.save_hyperparameters(ignore=["rewards", "sampling", "eval_sampling"])
         # as plain data: loggers cannot serialise frozen dataclasses, checkpoints load no functions
         self.hparams.update(
@@ -164,7 +158,7 @@ class GRPOModule(L.LightningModule):
         self.automatic_optimization = False
         self.sampling, self.eval_sampling = sampling, eval_sampling
         self.reflection = reflection_pattern(list(reflection_phrases))
-        auto = AUTO_IS_CORRECTION.get(rollout["backend"], "none")
+        auto = grpo_args.AUTO_IS_CORRECTION.get(rollout["backend"], "none")
         self.is_correction = auto if is_correction == "auto" else is_correction
         self.policy: torch.nn.Module | None = None
         self.tokenizer = None
@@ -172,38 +166,6 @@ class GRPOModule(L.LightningModule):
         self.last_rollout: Rollout | None = None  # read by callbacks (sample logging)
         self._heldout_results: list[dict[str, Any]] = []
         self.last_heldout: dict[str, Any] | None = None  # {step, metrics, results}: read by callbacks
-
-    @staticmethod
-    def _validate(args: dict[str, Any]) -> None:
-        """Fail on bad values before any model is loaded."""
-        problems = []
-        if not args["rewards"]:
-            problems.append("rewards: at least one reward term is needed (reward=[accuracy,format])")
-        if args["sampling"].n < 2:
-            problems.append(f"sampling.n={args['sampling'].n}: GRPO needs a group of at least 2 samples")
-        if args["sampling"].temperature <= 0:
-            problems.append(
-                "sampling.temperature must be > 0 (log-probs are taken at the sampling temperature)"
-            )
-        if args["beta"] < 0 or args["epsilon_low"] <= 0 or args["learning_rate"] <= 0:
-            problems.append("beta must be >= 0, epsilon_low and learning_rate > 0")
-        if args["num_iterations"] < 1 or args["max_refill_rounds"] < 0:
-            problems.append("num_iterations must be >= 1 and max_refill_rounds >= 0")
-        if args["micro_batch_size"] is not None and args["micro_batch_size"] < 1:
-            problems.append("micro_batch_size must be >= 1 or null")
-        if args["logprob_chunk_size"] is not None and args["logprob_chunk_size"] < 1:
-            problems.append("logprob_chunk_size must be >= 1 or null")
-        if args["is_correction"] not in (*IS_CORRECTIONS, "auto") or args["is_cap"] <= 0:
-            problems.append(f"is_correction must be auto or one of {sorted(IS_CORRECTIONS)}, is_cap > 0")
-        if args["length_buckets"] < 1:
-            problems.append(f"length_buckets must be >= 1, got {args['length_buckets']}")
-        if args["gradient_checkpointing"] and args["share_prompt_prefix"]:
-            problems.append("gradient_checkpointing disables the KV cache: set share_prompt_prefix=false")
-        names = [t.name for t in args["rewards"]]
-        if args["accuracy_term"] is not None and args["accuracy_term"] not in names:
-            problems.append(f"accuracy_term={args['accuracy_term']!r} is not a reward term (terms: {names})")
-        if problems:
-            raise ValueError("stage.module: " + "; ".join(problems))
 
     # ---- models ------------------------------------------------------------------------------------
     def configure_model(self) -> None:
@@ -269,18 +231,13 @@ class GRPOModule(L.LightningModule):
         metrics = self._optimize(rollout, packed)
         t_train = time.perf_counter() - t1
         self.last_rollout = rollout
-        metrics.update(self._rollout_metrics(rollout))
-        n_tokens = float(
-            (
-                packed.prompt_mask.sum(1).repeat_interleave(packed.group_size) + packed.completion_mask.sum(1)
-            ).sum()
-        )
+        metrics.update(rollout_metrics(rollout, self.reflection))
         metrics.update({
             "time/rollout_s": t_rollout,
             "time/train_s": t_train,
             "time/step_s": time.perf_counter() - t0,
             "throughput/rollout_tokens_per_s": rollout.completion_tokens / max(t_rollout, 1e-9),
-            "throughput/train_tokens_per_s": n_tokens * self.hparams.num_iterations / max(t_train, 1e-9),
+            "throughput/train_tokens_per_s": packed.n_tokens * self.hparams.num_iterations / max(t_train, 1e-9),
         })  # fmt: skip
         self._log_metrics(metrics)
 
@@ -384,17 +341,6 @@ class GRPOModule(L.LightningModule):
         if hasattr(wrapped, "clip_grad_norm_"):  # FSDP: the norm over all shards
             return wrapped.clip_grad_norm_(max_norm)
         return torch.nn.utils.clip_grad_norm_(self.policy.parameters(), max_norm)
-
-    def _rollout_metrics(self, rollout: Rollout) -> dict[str, float]:
-        metrics = {k: v for k, v in reward_metrics(rollout.rewards).items() if v == v}  # drop NaN
-        metrics.update(rollout.metrics)
-        correct = rollout.correct
-        if any(c is not None for c in correct):
-            metrics["train/accuracy"] = sum(bool(c) for c in correct) / len(correct)
-        truncated = [r == "length" for r in rollout.finish_reasons]
-        metrics.update(length_stats(rollout.lengths, correct, truncated, prefix="length"))
-        metrics.update(reflection_stats(rollout.texts, self.reflection))
-        return metrics
 
     def _log_metrics(self, metrics: dict[str, float]) -> None:
         """Send this step's metrics straight to the loggers, at step = optimizer steps before this batch.

@@ -7,6 +7,7 @@ recomputed offline from saved samples.
   incorrect and terminated ("stop") vs truncated ("length"); the paper's Figure 3 is the mean.
 - `reflection_stats`: how often completions contain a reflection phrase ("wait", "let me check",
   "re-evaluate", ...): the measurable side of the paper's "aha moment" (§2.2.4, Table 3).
+- `rollout_metrics`: all of a step's rollout scalars (rewards, accuracy, the two above).
 - `merge_rank_metrics`: the DDP reduction of those per-rank dicts.
 """
 
@@ -14,6 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+
+from r1lit.modules.grpo_rollout import Rollout
+from r1lit.rewards.compose import reward_metrics
 
 
 def _summary(values: Sequence[float], prefix: str) -> dict[str, float]:
@@ -82,6 +86,19 @@ def reflection_stats(
         f"{prefix}/rate": sum(c > 0 for c in counts) / len(texts),
         f"{prefix}/per_completion": sum(counts) / len(texts),
     }
+
+
+def rollout_metrics(rollout: Rollout, reflection: re.Pattern[str] | None) -> dict[str, float]:
+    """A step's rollout scalars: rewards (NaN dropped), the rollout's own, accuracy, lengths, reflection."""
+    metrics = {k: v for k, v in reward_metrics(rollout.rewards).items() if v == v}  # drop NaN
+    metrics.update(rollout.metrics)
+    correct = rollout.correct
+    if any(c is not None for c in correct):
+        metrics["train/accuracy"] = sum(bool(c) for c in correct) / len(correct)
+    truncated = [r == "length" for r in rollout.finish_reasons]
+    metrics.update(length_stats(rollout.lengths, correct, truncated, prefix="length"))
+    metrics.update(reflection_stats(rollout.texts, reflection))
+    return metrics
 
 
 def merge_rank_metrics(per_rank: Sequence[dict[str, float]]) -> dict[str, float]:

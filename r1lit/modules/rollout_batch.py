@@ -118,6 +118,12 @@ class PackedRollout:
     def n_groups(self) -> int:
         return self.prompt_ids.shape[0]
 
+    @property
+    def n_tokens(self) -> int:
+        """Real tokens of all N `[prompt + completion]` rows (a prompt counts once per sample of it)."""
+        prompt = self.prompt_mask.sum(1).repeat_interleave(self.group_size)  # [N]
+        return int((prompt + self.completion_mask.sum(1)).sum())
+
     def to(self, device: torch.device | str) -> PackedRollout:
         sampling = None if self.sampling_logps is None else self.sampling_logps.to(device)
         return PackedRollout(

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from r1lit.modules.grpo_stats import length_stats, merge_rank_metrics, reflection_pattern, reflection_stats
+from r1lit.modules.grpo_stats import (
+    length_stats,
+    merge_rank_metrics,
+    reflection_pattern,
+    reflection_stats,
+    rollout_metrics,
+)
 
 
 def test_length_stats_splits_by_outcome_and_leaves_out_empty_splits() -> None:
@@ -34,3 +40,34 @@ def test_merge_rank_metrics_reduces_by_suffix_over_the_ranks_that_have_the_key()
     rank1 = {"length/mean": 6.0, "length/min": 1.0, "length/max": 7.0}
     merged = merge_rank_metrics([rank0, rank1])
     assert merged == {"length/mean": 5.0, "length/min": 1.0, "length/max": 9.0, "length/correct/mean": 3.0}
+
+
+def test_rollout_metrics_join_rewards_accuracy_lengths_and_reflection() -> None:
+    from r1lit.modules.grpo_rollout import Rollout
+    from r1lit.rewards.compose import RewardBatch
+    from r1lit.rollout.base import Completion
+
+    texts = [("wait, 4", "stop", 3), ("5", "length", 5)]
+    group = [Completion(t, list(range(n)), [0.0] * n, reason, [1, 2]) for t, reason, n in texts]
+    rewards = RewardBatch([1.0, None], {"acc": [1.0, None]}, {"acc": 1.0})
+    rollout = Rollout(
+        0, ["q"], [group], rewards, correct=[True, None], metrics={"train/zero_variance_frac": 0.0}
+    )
+    metrics = rollout_metrics(rollout, reflection_pattern(["wait"]))
+    assert metrics["reward/total/mean"] == 1.0 and "reward/acc/std" in metrics
+    assert metrics["train/accuracy"] == 0.5 and metrics["train/zero_variance_frac"] == 0.0
+    assert metrics["length/truncated/max"] == 5.0 and metrics["reflection/rate"] == 0.5
+    empty = RewardBatch([None, None], {"acc": [None, None]}, {"acc": 1.0})
+    unknown = rollout_metrics(Rollout(0, ["q"], [group], empty, correct=[None, None]), None)
+    assert "train/accuracy" not in unknown and "reward/total/mean" not in unknown  # NaN means are dropped
+
+
+def test_packed_rollout_counts_each_prompt_once_per_sample() -> None:
+    from r1lit.modules.rollout_batch import pack_completions
+    from r1lit.rollout.base import Completion
+
+    groups = [
+        [Completion("", [5] * n, [], "stop", [1, 2, 3]) for n in (2, 4)],
+        [Completion("", [5], [], "stop", [7])] * 2,
+    ]
+    assert pack_completions(groups, pad_id=0).n_tokens == (3 + 2) + (3 + 4) + (1 + 1) * 2
