@@ -28,13 +28,11 @@ from r1lit.data.sources import Record
 from r1lit.data.templates import build_prompt
 from r1lit.evaluation.results import RESULTS, read_results, write_results
 from r1lit.evaluation.rows import Row, grade_group
-from r1lit.evaluation.summary import heldout_metrics, summarize
+from r1lit.evaluation.summary import summarize
 from r1lit.rollout import Generator, SamplingParams
 
 log = logging.getLogger(__name__)
 __all__ = ["RESULTS", "evaluate_checkpoint", "generate_rows", "read_results"]
-# The pipeline summary's columns and the held-out curves' names, beside r1lit-eval's (same numbers).
-HELDOUT_NAMES = ("response_length", "truncated_frac", "no_answer_frac")
 
 
 def generate_rows(
@@ -106,8 +104,6 @@ def evaluate_checkpoint(
     )
     rows = generate_rows(generator, records, template, sampling, answer_kind, benchmark, batch_size)
     summary: dict[str, Any] = summarize(rows, sampling.n)
-    names = heldout_metrics(summary)
-    summary.update({name: names[name] for name in HELDOUT_NAMES})
     summary.update(
         wall_seconds=round(time.perf_counter() - t0, 3),
         sampling=dataclasses.asdict(sampling),

@@ -10,7 +10,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-HEADERS = ("stage", "kind", "from", "status", "minutes", "pass@1", "cons@k", "length", "truncated", "notes")
+HEADERS = (
+    "stage",
+    "kind",
+    "from",
+    "status",
+    "minutes",
+    "pass@1",
+    "cons@k",
+    "length",
+    "truncated",
+    "no answer",
+    "notes",
+)
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -32,13 +44,15 @@ def rejection_note(model_path: str) -> str:
 
 
 def table_row(row: dict[str, Any]) -> list[str]:
+    """One stage's cells; `eval` is its stage eval's summary (r1lit-eval's names, `r1lit.evaluation.summary`)."""
     ev = row.get("eval") or {}
     seconds = row.get("seconds")
     note = rejection_note(row["model"]) if row.get("kind") == "rejection_sampling" else ""
     return [
         row["stage"], row.get("kind", ""), row.get("from", "—"), row.get("status", ""),
         _fmt(None if seconds is None else seconds / 60, 1), _fmt(ev.get("pass@1")), _fmt(ev.get("cons@k")),
-        _fmt(ev.get("response_length"), 1), _fmt(ev.get("truncated_frac"), 2), note,
+        _fmt(ev.get("mean_completion_tokens"), 1), _fmt(ev.get("truncated_rate"), 2),
+        _fmt(ev.get("unparseable_rate"), 2), note,
     ]  # fmt: skip
 
 
@@ -47,7 +61,7 @@ def markdown(rows: list[dict[str, Any]], k: int) -> str:
         "# Pipeline summary",
         "",
         f"Held-out: pass@1 averaged over k={k} samples and cons@{k} (majority vote), mean response length in "
-        "tokens and the share of samples cut at max_new_tokens. Minutes: wall time of the run that finished the "
+        "tokens, the share of samples cut at max_new_tokens and the share with no parseable answer. Minutes: wall time of the run that finished the "
         "stage (interrupted attempts not counted; evaluations not included).",
         "",
         "| " + " | ".join(HEADERS) + " |",
