@@ -5,7 +5,8 @@ where a backend loads the weights itself), so each accepts the same sources:
 - anything `r1lit.models` loads: a hub id, a `save_pretrained` folder, `r1lit-tiny*`, twins;
 - a training run folder (or its `hf/`): its `hf/final` export, else its highest `hf/step_<N>`;
 - a Lightning `.ckpt` of a run: the base model named in its `hyper_parameters`, with its `policy.*` weights.
-`r1lit.model_source.check_model_source(..., accept_runs=True)` accepts exactly these before anything loads.
+`r1lit.model_source.check_model_source(..., accept_runs=True)` accepts exactly these before anything loads;
+a parameter annotated `ModelOrRun` (loaded through this module) gets that check in config validation.
 No Lightning import (a `.ckpt` is read with `torch.load`): the evaluation harness uses this module too.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 from r1lit.models import load_causal_lm, load_tokenizer, resolve_model_path
 
@@ -23,6 +24,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _STEP = re.compile(r"step_(\d+)")
+
+
+class _AcceptsRuns:
+    """`Annotated` marker (not a check: not callable) of a `*name_or_path` loaded through this module."""
+
+    def __repr__(self) -> str:
+        return "ACCEPTS_RUNS"
+
+
+ACCEPTS_RUNS = _AcceptsRuns()
+# A model source that may also be a training run folder or `.ckpt`: `r1lit.stages.validate` checks a
+# parameter with this annotation with `accept_runs=True`; plain `str` ones take HF models only.
+ModelOrRun = Annotated[str, ACCEPTS_RUNS]
 
 
 def resolve_checkpoint(name_or_path: str) -> str:

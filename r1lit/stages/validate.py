@@ -6,7 +6,9 @@ close-match suggestion, before any model or dataset is loaded. Two checks go pas
 - `Annotated[T, check, ...]` parameters run each `check(value) -> str | None` (a problem, e.g. "must be
   >= 1"), so a constraint is declared once, next to the parameter it constrains;
 - parameters named `*name_or_path` must be a loadable model source (`r1lit.model_source`), checked on the
-  file system only, so a missing folder fails here and not as "Repo id must be in the form ...".
+  file system only, so a missing folder fails here and not as "Repo id must be in the form ..."; those
+  annotated `r1lit.run_models.ModelOrRun` (loaded through `r1lit.run_models`) may also be a training run
+  folder or a Lightning `.ckpt`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from r1lit.chat_template import check_train_config
 from r1lit.model_source import check_model_source
+from r1lit.run_models import ACCEPTS_RUNS
 
 SOURCE_SUFFIX = "name_or_path"  # parameters that name a model to load (model_, teacher_, tokenizer_, ...)
 
@@ -85,14 +88,14 @@ def _check_value(key: str, value: Any, hint: Any, target: str, check_sources: bo
     ok, expected = _type_ok(value, hint)
     if not ok:
         raise ConfigError(f"{key}={value!r}: expected {expected} (for {target})")
-    if typing.get_origin(hint) is typing.Annotated:
-        for check in hint.__metadata__:
-            problem = check(value) if callable(check) and value is not None else None
-            if problem:
-                raise ConfigError(f"{key}={value!r}: {problem} (for {target})")
+    metadata = hint.__metadata__ if typing.get_origin(hint) is typing.Annotated else ()
+    for check in metadata:
+        problem = check(value) if callable(check) and value is not None else None
+        if problem:
+            raise ConfigError(f"{key}={value!r}: {problem} (for {target})")
     if check_sources and key.endswith(SOURCE_SUFFIX) and isinstance(value, str):
         try:
-            check_model_source(value, key, accept_runs=False)
+            check_model_source(value, key, accept_runs=ACCEPTS_RUNS in metadata)
         except ValueError as err:
             raise ModelSourceError(str(err), key) from err
 
