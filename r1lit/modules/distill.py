@@ -5,6 +5,7 @@ The paper distils R1 into small models by SFT on teacher traces alone (§2.4; se
 matches the teacher's next-token distribution on the same SFT batches,
 `loss = alpha * D(student, teacher) + (1 - alpha) * CE`, with D a forward KL, reverse KL or generalized
 JSD at temperature T (the math lives in r1lit.algos.kd). Teacher and student must share a tokenizer.
+The teacher may be any model source, a training run folder or `.ckpt` included (`r1lit.run_models`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from r1lit.models import load_causal_lm, load_tokenizer
 from r1lit.modules.optim import Schedule, adamw_from_hparams
 from r1lit.modules.policy import frozen_model, trainable_policy
 from r1lit.modules.sft import model_inputs
+from r1lit.run_models import ModelOrRun, load_model_and_tokenizer
 
 
 def check_same_tokenizer(student: Any, teacher: Any, student_name: str, teacher_name: str) -> None:
@@ -47,7 +49,7 @@ class DistillModule(L.LightningModule):
         model_name_or_path: str,
         revision: str | None,
         dtype: str,
-        teacher_name_or_path: str,
+        teacher_name_or_path: ModelOrRun,
         teacher_revision: str | None,
         divergence: Literal["forward_kl", "reverse_kl", "jsd"],
         alpha: float,
@@ -77,11 +79,12 @@ class DistillModule(L.LightningModule):
             return
         hp = self.hparams
         self.tokenizer = load_tokenizer(hp.model_name_or_path, hp.revision)
+        # a run folder stands for its HF export; a .ckpt is its base model with its trained weights
+        teacher, teacher_tokenizer = load_model_and_tokenizer(
+            hp.teacher_name_or_path, hp.teacher_revision, hp.dtype
+        )
         check_same_tokenizer(
-            self.tokenizer,
-            load_tokenizer(hp.teacher_name_or_path, hp.teacher_revision),
-            hp.model_name_or_path,
-            hp.teacher_name_or_path,
+            self.tokenizer, teacher_tokenizer, hp.model_name_or_path, hp.teacher_name_or_path
         )
         # The student trains like SFT (dropout as configured); the teacher is a fixed target.
         self.policy = trainable_policy(
@@ -90,7 +93,7 @@ class DistillModule(L.LightningModule):
             lora=hp.lora,
             gradient_checkpointing=hp.gradient_checkpointing,
         )
-        self.teacher = frozen_model(load_causal_lm(hp.teacher_name_or_path, hp.teacher_revision, hp.dtype))
+        self.teacher = frozen_model(teacher)
 
     def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Checkpoints hold the student only; the teacher is reloaded from its name."""

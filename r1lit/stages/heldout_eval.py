@@ -30,6 +30,7 @@ from r1lit.evaluation.results import RESULTS, read_results, write_results
 from r1lit.evaluation.rows import Row, grade_group
 from r1lit.evaluation.summary import summarize
 from r1lit.rollout import Generator, SamplingParams
+from r1lit.run_models import ModelOrRun
 
 log = logging.getLogger(__name__)
 __all__ = ["RESULTS", "evaluate_checkpoint", "generate_rows", "read_results"]
@@ -61,7 +62,7 @@ def generate_rows(
 
 
 def evaluate_checkpoint(
-    model_name_or_path: str,
+    model_name_or_path: ModelOrRun,
     problems: Callable[[], list[Record]],
     template: str,
     sampling: SamplingParams,
@@ -77,7 +78,8 @@ def evaluate_checkpoint(
     """Sample `sampling.n` completions per held-out problem, grade them, write and return the summary.
 
     Args:
-        model_name_or_path: the checkpoint (an HF folder, hub id or `r1lit-tiny*`).
+        model_name_or_path: the checkpoint: any source `r1lit.run_models` loads (an HF folder, hub id,
+            `r1lit-tiny*`, a training run folder or its Lightning `.ckpt`).
         problems: zero-argument loader of `{id, question, answer}` records (e.g. `${data.heldout}`;
             `task`, `numbers`, `target` where the task has them: its check reads them).
         template: prompt template the model was trained with (r1lit.data.templates).
@@ -90,18 +92,16 @@ def evaluate_checkpoint(
         batch_size: prompts per generate call.
         device, dtype: where and how the model runs.
     """
-    from r1lit.models import load_causal_lm, load_tokenizer
     from r1lit.rollout import build_generator
+    from r1lit.run_models import load_model_and_tokenizer
 
     records = problems()
     records = records[:limit] if limit else records
     if not records:
         raise ValueError("the held-out set is empty")
     t0 = time.perf_counter()
-    tokenizer = load_tokenizer(model_name_or_path)
-    generator = build_generator(
-        "hf", load_causal_lm(model_name_or_path, None, dtype, device).eval(), tokenizer
-    )
+    model, tokenizer = load_model_and_tokenizer(model_name_or_path, None, dtype, device)
+    generator = build_generator("hf", model.eval(), tokenizer)
     rows = generate_rows(generator, records, template, sampling, answer_kind, benchmark, batch_size)
     summary: dict[str, Any] = summarize(rows, sampling.n)
     summary.update(

@@ -26,7 +26,7 @@ does not open the block still learns the opening tag; r1lit.data.tokenize takes 
 template that does (one `<think>` either way). Raw-text prompts are stored as rendered, prefill
 included, so their responses stay the completion alone.
 
-Run it with `r1lit-train stage=rejection_sampling model.name_or_path=<checkpoint> data=synthetic`.
+Run it with `r1lit-train stage=rejection_sampling model.name_or_path=<checkpoint or run folder> data=synthetic`.
 """
 
 from __future__ import annotations
@@ -39,12 +39,13 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from r1lit.chat_template import prefilled, require_chat_template, uses_chat
+from r1lit.chat_template import check_chat_template, prefilled, require_chat_template, uses_chat
 from r1lit.data.sources import Record
 from r1lit.data.templates import build_prompt
 from r1lit.io import append_jsonl, read_jsonl
 from r1lit.rollout import Completion, Prompt, SamplingParams
 from r1lit.rollout.context import count_capped, warn_capped_once
+from r1lit.run_models import ModelOrRun
 from r1lit.stages.dataset_card import write_card
 from r1lit.stages.filters import TraceFilters, count_reasons, rejection_reasons
 from r1lit.tasks import check
@@ -123,22 +124,35 @@ def load_generator(
     rollout: dict[str, Any],
     template: str | None = None,
 ) -> tuple[Any, Any]:
-    """(generator, tokenizer) for the checkpoint; vLLM loads the weights itself from the path.
+    """(generator, tokenizer) for the checkpoint: any source `r1lit.run_models` loads (a training run
+    folder stands for its HF export; a `.ckpt` is its base model with its trained weights). vLLM loads
+    the weights itself from the resolved folder.
 
-    A chat `template` with a tokenizer that has no chat template fails here, before the weights load.
+    A chat `template` with a tokenizer that has no chat template fails before the weights load where the
+    tokenizer files tell (`check_chat_template`), else once the tokenizer is loaded.
     """
-    from r1lit.models import load_causal_lm, load_tokenizer, resolve_model_path
+    from r1lit.models import load_tokenizer
     from r1lit.rollout import build_generator
+    from r1lit.run_models import is_lightning_checkpoint, load_model_and_tokenizer, resolve_model_source
 
     opts = {k: v for k, v in rollout.items() if k != "backend"}
-    tokenizer = load_tokenizer(model_name_or_path, revision)
-    if uses_chat(template):
+    check_chat_template(model_name_or_path, template, "data.template", "r1_zero", revision)
+    source = resolve_model_source(model_name_or_path)
+    if rollout["backend"] == "vllm":
+        if is_lightning_checkpoint(source):
+            raise ValueError(
+                f"rollout.backend=vllm needs an HF model folder, not {model_name_or_path}; give the run "
+                "folder (its hf/ export) or use rollout.backend=hf for a .ckpt"
+            )
+        tokenizer = load_tokenizer(source, revision)
+        generator = build_generator("vllm", source, tokenizer, **opts)
+    else:
+        model, tokenizer = load_model_and_tokenizer(source, revision, dtype, device)
+        generator = build_generator(rollout["backend"], model.eval(), tokenizer, **opts)
+    if uses_chat(template):  # a source whose files could not tell (a hub id not cached, a .ckpt)
         fix = "set data.template=r1_zero (a plain-text template) or use a model whose tokenizer has one"
         require_chat_template(tokenizer, model_name_or_path, f"data.template={template}", fix)
-    if rollout["backend"] == "vllm":
-        return build_generator("vllm", resolve_model_path(model_name_or_path), tokenizer, **opts), tokenizer
-    model = load_causal_lm(model_name_or_path, revision, dtype, device).eval()
-    return build_generator(rollout["backend"], model, tokenizer, **opts), tokenizer
+    return generator, tokenizer
 
 
 def rendered(tokenizer: Any, prompt: Prompt) -> str:
@@ -189,7 +203,7 @@ def select_prompts(source: Callable[[], list[Record]], limit: int | None) -> lis
 
 
 def run(
-    model_name_or_path: str,
+    model_name_or_path: ModelOrRun,
     revision: str | None,
     dtype: str,
     device: str,
@@ -206,7 +220,8 @@ def run(
     """Sample, filter and write traces for every prompt not already done; then write the dataset card.
 
     Args:
-        model_name_or_path, revision, dtype, device: the checkpoint to sample from (r1lit.models).
+        model_name_or_path, revision, dtype, device: the checkpoint to sample from (any source
+            `r1lit.run_models` loads, a training run folder or `.ckpt` included).
         prompts: zero-argument loader of prompt records `{id, question, answer, ...}` (`${data.train}`).
         template: prompt template name (r1lit.data.templates); the rendered prompt is stored in each trace.
         limit: sample only the first `limit` prompts (null: all).
