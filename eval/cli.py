@@ -114,8 +114,13 @@ def config_key(cfg: dict[str, Any], name: str, owner: str, field: str) -> str:
         return f"sampling.{field}" if over.get(field) is not None else f"benchmark.{name}.sampling.{field}"
     if field == "k":
         return "sampling.k" if over.get("k") is not None else f"benchmark.{name}.k"
-    keys = {"shard_index": "shard.index", "shard_count": "shard.count", "response_prefix": "force_think",
-            "top_k": "sampling.top_k", "prompt_overflow": "sampling.prompt_overflow"}  # fmt: skip
+    keys = {
+        "shard_index": "shard.index",
+        "shard_count": "shard.count",
+        "response_prefix": "force_think",
+        "top_k": "sampling.top_k",
+        "prompt_overflow": "sampling.prompt_overflow",
+    }
     return keys.get(field, field)
 
 
@@ -141,8 +146,14 @@ def load_model(model_cfg: dict[str, Any], backend: str) -> tuple[Any, Any, dict[
     from r1lit.run_models import is_lightning_checkpoint, load_model_and_tokenizer, resolve_model_source
 
     name, revision = str(model_cfg["name_or_path"]), model_cfg.get("revision")
-    identity = {"name_or_path": name, "revision": revision, "dtype": model_cfg["dtype"], "device": model_cfg["device"],
-                "label": model_cfg.get("label") or Path(name.rstrip("/")).name, "backend": backend}  # fmt: skip
+    identity = {
+        "name_or_path": name,
+        "revision": revision,
+        "dtype": model_cfg["dtype"],
+        "device": model_cfg["device"],
+        "label": model_cfg.get("label") or Path(name.rstrip("/")).name,
+        "backend": backend,
+    }
     if backend == "scripted":
         return None, None, identity | {"resolved": None, "fingerprint": "scripted"}
     path = resolve_model_source(name)  # a run folder or .ckpt resolves as in every other command
@@ -168,15 +179,27 @@ def benchmark_options(cfg: dict[str, Any], name: str, shard_index: int) -> Any:
     def pick(key: str) -> Any:
         return over[key] if over.get(key) is not None else bench["sampling"][key]
 
-    params = SamplingParams(temperature=pick("temperature"), top_p=pick("top_p"), top_k=over["top_k"],
-                            max_new_tokens=pick("max_new_tokens"), seed=cfg["seed"],
-                            prompt_overflow=over["prompt_overflow"])  # fmt: skip
+    params = SamplingParams(
+        temperature=pick("temperature"),
+        top_p=pick("top_p"),
+        top_k=over["top_k"],
+        max_new_tokens=pick("max_new_tokens"),
+        seed=cfg["seed"],
+        prompt_overflow=over["prompt_overflow"],
+    )
     return RunOptions(
-        k=over["k"] if over["k"] is not None else bench["k"], params=params, batch_size=cfg["batch_size"],
-        response_prefix="<think>\n" if cfg["force_think"] else "", limit=cfg["limit"], shard_index=shard_index,
-        shard_count=cfg["shard"]["count"], progress=cfg["progress"], bootstrap_samples=cfg["bootstrap_samples"],
-        seed=cfg["seed"], grade_workers=(os.cpu_count() or 1) if cfg["grade_workers"] is None else cfg["grade_workers"],
-    )  # fmt: skip
+        k=over["k"] if over["k"] is not None else bench["k"],
+        params=params,
+        batch_size=cfg["batch_size"],
+        response_prefix="<think>\n" if cfg["force_think"] else "",
+        limit=cfg["limit"],
+        shard_index=shard_index,
+        shard_count=cfg["shard"]["count"],
+        progress=cfg["progress"],
+        bootstrap_samples=cfg["bootstrap_samples"],
+        seed=cfg["seed"],
+        grade_workers=(os.cpu_count() or 1) if cfg["grade_workers"] is None else cfg["grade_workers"],
+    )
 
 
 # ---------------------------------------------------------------- modes
@@ -216,11 +239,21 @@ def run(cfg: dict[str, Any]) -> dict[str, Any]:
         cfg["cache_dir"], identity["name_or_path"], identity["revision"], identity["fingerprint"]
     )
     cache = GenerationCache(cache_dir, writer=f"s{index}of{cfg['shard']['count']}")
-    log.info("model %s loaded in %.1fs; generation cache %s (%d samples)", identity["name_or_path"],
-             time.perf_counter() - start, cache_dir, len(cache))  # fmt: skip
+    log.info(
+        "model %s loaded in %.1fs; generation cache %s (%d samples)",
+        identity["name_or_path"],
+        time.perf_counter() - start,
+        cache_dir,
+        len(cache),
+    )
     identity["max_context"] = getattr(generator, "max_context", None)  # caps every sample's budget
-    results: dict[str, Any] = {"model": identity, "shard": [index, cfg["shard"]["count"]], "cache_dir": str(cache_dir),
-                               "config": {k: v for k, v in cfg.items() if k != "benchmark"}, "benchmarks": {}}  # fmt: skip
+    results: dict[str, Any] = {
+        "model": identity,
+        "shard": [index, cfg["shard"]["count"]],
+        "cache_dir": str(cache_dir),
+        "config": {k: v for k, v in cfg.items() if k != "benchmark"},
+        "benchmarks": {},
+    }
     for name, (bench, problems) in benches.items():
         opts = benchmark_options(cfg, name, index)
         summary = run_benchmark(name, bench, generator, cache, opts, out, tokenizer, problems)

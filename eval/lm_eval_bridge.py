@@ -113,8 +113,10 @@ def score_continuations(
 
     for context, continuation in pairs:
         if not context or not continuation or len(continuation) > max_length:
-            raise ValueError(f"cannot score a continuation of {len(continuation)} tokens after {len(context)} "
-                             f"context tokens within max_length={max_length}")  # fmt: skip
+            raise ValueError(
+                f"cannot score a continuation of {len(continuation)} tokens after {len(context)} "
+                f"context tokens within max_length={max_length}"
+            )
     device = next(model.parameters()).device
     order = sorted(range(len(pairs)), key=lambda i: -(len(pairs[i][0]) + len(pairs[i][1])))
     results: list[tuple[float, bool]] = [(0.0, False)] * len(pairs)
@@ -260,8 +262,12 @@ class R1LitLM(TemplateLM):
         windows, owners = [], []
         for r, req in enumerate(requests):
             (text,) = req.args
-            spans = get_rolling_token_windows(token_list=self.tok_encode(text), prefix_token=self.prefix_token_id,
-                                              max_seq_len=self.max_length, context_len=1)  # fmt: skip
+            spans = get_rolling_token_windows(
+                token_list=self.tok_encode(text),
+                prefix_token=self.prefix_token_id,
+                max_seq_len=self.max_length,
+                context_len=1,
+            )
             for context, continuation in map(make_disjoint_window, spans):
                 windows.append((None, context, continuation))
                 owners.append(r)
@@ -290,8 +296,13 @@ class R1LitLM(TemplateLM):
             return context
         if not self._warned_truncation:
             self._warned_truncation = True
-            log.warning("a context of %d tokens keeps its last %d (max_length %d - max_gen_toks %d); "
-                        "warned once", len(ids), room, self.max_length, max_gen_toks)  # fmt: skip
+            log.warning(
+                "a context of %d tokens keeps its last %d (max_length %d - max_gen_toks %d); warned once",
+                len(ids),
+                room,
+                self.max_length,
+                max_gen_toks,
+            )
         keep = room
         text = self.tokenizer.decode(ids[-keep:])
         while keep > 1 and len(self.tok_encode(text)) > room:

@@ -24,8 +24,13 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "adapters_disabled", "apply_lora", "is_lora", "make_trainable", "merged_state_dict", "save_pretrained_merged",
-]  # fmt: skip
+    "adapters_disabled",
+    "apply_lora",
+    "is_lora",
+    "make_trainable",
+    "merged_state_dict",
+    "save_pretrained_merged",
+]
 
 
 def apply_lora(

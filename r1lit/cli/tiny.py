@@ -74,8 +74,12 @@ def _sample(args: argparse.Namespace) -> int:
             prompt = tok.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
         batch = tok([prompt], return_tensors="pt", add_special_tokens=False)
         with torch.no_grad():
-            out = model.generate(**batch, do_sample=args.temperature > 0, temperature=args.temperature or None,
-                                 max_new_tokens=args.max_new_tokens)  # fmt: skip
+            out = model.generate(
+                **batch,
+                do_sample=args.temperature > 0,
+                temperature=args.temperature or None,
+                max_new_tokens=args.max_new_tokens,
+            )
         text = tok.decode(out[0, batch["input_ids"].shape[1] :], skip_special_tokens=True)
         ok = verify(rec, _answer_in(text))
         correct += ok
@@ -88,9 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `r1lit-tiny` console script."""
     parser = argparse.ArgumentParser(prog="r1lit-tiny", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for cmd, helptext in [("build", "build (or with --force rebuild) and print the folder"),
-                          ("info", "parameters, vocabulary, folder and spec"),
-                          ("sample", "sample held-out problems and print completions with verdicts")]:  # fmt: skip
+    for cmd, helptext in [
+        ("build", "build (or with --force rebuild) and print the folder"),
+        ("info", "parameters, vocabulary, folder and spec"),
+        ("sample", "sample held-out problems and print completions with verdicts"),
+    ]:
         p = sub.add_parser(cmd, help=helptext)
         p.add_argument("--name", default="r1lit-tiny", choices=sorted(SPECS))
         p.add_argument("--cache-dir", type=Path, default=None, help="default: $R1LIT_CACHE or ~/.cache/r1lit")

@@ -107,9 +107,13 @@ class Rollout:
             rb.stats,
         )
         return dataclasses.replace(
-            self, prompts=[self.prompts[b] for b in keep], groups=[self.groups[b] for b in keep], rewards=rewards,
-            columns={k: [v[i] for i in rows] for k, v in self.columns.items()}, correct=[self.correct[i] for i in rows],
-        )  # fmt: skip
+            self,
+            prompts=[self.prompts[b] for b in keep],
+            groups=[self.groups[b] for b in keep],
+            rewards=rewards,
+            columns={k: [v[i] for i in rows] for k, v in self.columns.items()},
+            correct=[self.correct[i] for i in rows],
+        )
 
 
 def concat(parts: list[Rollout]) -> Rollout:
@@ -126,10 +130,13 @@ def concat(parts: list[Rollout]) -> Rollout:
         stats,
     )
     return dataclasses.replace(
-        first, prompts=[x for p in parts for x in p.prompts], groups=[x for p in parts for x in p.groups],
-        rewards=rewards, columns={k: [v for p in parts for v in p.columns[k]] for k in first.columns},
+        first,
+        prompts=[x for p in parts for x in p.prompts],
+        groups=[x for p in parts for x in p.groups],
+        rewards=rewards,
+        columns={k: [v for p in parts for v in p.columns[k]] for k in first.columns},
         correct=[c for p in parts for c in p.correct],
-    )  # fmt: skip
+    )
 
 
 def sample_and_score(sampler: RolloutSampler, batch: dict[str, Any], seed: int) -> Rollout:

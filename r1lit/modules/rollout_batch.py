@@ -47,9 +47,13 @@ if TYPE_CHECKING:
 # Causal LMs whose forward computes `logits = lm_head(base_model(...).last_hidden_state)` and nothing
 # else (checked in transformers 5.25); a subclass or another architecture may rescale the logits.
 CHUNKABLE_CLASSES = (
-    "LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "MistralForCausalLM", "Phi3ForCausalLM",
+    "LlamaForCausalLM",
+    "Qwen2ForCausalLM",
+    "Qwen3ForCausalLM",
+    "MistralForCausalLM",
+    "Phi3ForCausalLM",
     "GPT2LMHeadModel",
-)  # fmt: skip
+)
 # Config keys that put a transform between lm_head and the logits (Gemma2's softcap, Cohere/Granite scales).
 LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale", "logits_scaling", "output_multiplier_scale")
 
@@ -127,9 +131,13 @@ class PackedRollout:
     def to(self, device: torch.device | str) -> PackedRollout:
         sampling = None if self.sampling_logps is None else self.sampling_logps.to(device)
         return PackedRollout(
-            self.prompt_ids.to(device), self.prompt_mask.to(device),
-            self.completion_ids.to(device), self.completion_mask.to(device), self.group_size, sampling,
-        )  # fmt: skip
+            self.prompt_ids.to(device),
+            self.prompt_mask.to(device),
+            self.completion_ids.to(device),
+            self.completion_mask.to(device),
+            self.group_size,
+            sampling,
+        )
 
     def groups(self, start: int, stop: int) -> PackedRollout:
         """Groups [start, stop), trimmed to their longest prompt and longest completion."""
@@ -209,9 +217,12 @@ def _shared_prefix_scores(
     g, (n, lc) = rb.group_size, rb.completion_ids.shape
     p_pos = (rb.prompt_mask.cumsum(-1) - 1).clamp(min=0)  # [B, Lp]
     out = model(
-        input_ids=rb.prompt_ids, attention_mask=rb.prompt_mask, position_ids=p_pos, use_cache=True,
+        input_ids=rb.prompt_ids,
+        attention_mask=rb.prompt_mask,
+        position_ids=p_pos,
+        use_cache=True,
         logits_to_keep=1,
-    )  # fmt: skip
+    )
     group_of = torch.arange(n, device=rb.completion_ids.device) // g  # [N] prompt row of each completion
     # [B, 1, V] only: predicts completion token 0
     first = scoring.from_logits(out.logits[:, -1:][group_of], rb.completion_ids[:, :1])
@@ -221,10 +232,15 @@ def _shared_prefix_scores(
         prompts = group_of[rows]
         mask = torch.cat([rb.prompt_mask[prompts], rb.completion_mask[rows, : width - 1]], dim=1)
         pos = rb.prompt_mask[prompts].sum(-1, keepdim=True) + torch.arange(width - 1, device=mask.device)
+        # predicts completion tokens 1 .. width-1: [n_b, width-1]
         lp, ent = scoring.forward(
-            model, rb.completion_ids[rows, 1:width], cache=_select_cache(returned_cache(out), prompts),
-            input_ids=rb.completion_ids[rows, : width - 1], attention_mask=mask, position_ids=pos,
-        )  # fmt: skip  # predicts completion tokens 1 .. width-1: [n_b, width-1]
+            model,
+            rb.completion_ids[rows, 1:width],
+            cache=_select_cache(returned_cache(out), prompts),
+            input_ids=rb.completion_ids[rows, : width - 1],
+            attention_mask=mask,
+            position_ids=pos,
+        )
         pad = (0, lc - width)
         parts.append((rows, F.pad(lp, pad), None if ent is None else F.pad(ent, pad)))
     if not parts:

@@ -65,8 +65,17 @@ def markdown(card: dict[str, Any]) -> str:
         "| statistic | value |",
         "|---|---|",
     ]
-    for key in ("prompts", "samples", "sample_accuracy", "mean_sample_tokens", "kept", "kept_fraction",
-                "prompts_with_a_trace", "mean_kept_tokens", "sampling_seconds"):  # fmt: skip
+    for key in (
+        "prompts",
+        "samples",
+        "sample_accuracy",
+        "mean_sample_tokens",
+        "kept",
+        "kept_fraction",
+        "prompts_with_a_trace",
+        "mean_kept_tokens",
+        "sampling_seconds",
+    ):
         value = stats[key]
         lines.append(f"| {key} | {value:.3f} |" if isinstance(value, float) else f"| {key} | {value} |")
     lines += ["", "Dropped (first failing filter):", "", "| reason | samples |", "|---|---|"]

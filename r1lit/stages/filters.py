@@ -38,9 +38,19 @@ from r1lit.rewards.repetition import repetition_reward
 from r1lit.tasks.checks import check
 
 REASONS = (
-    "truncated", "too_long", "too_short", "bad_gold", "incorrect", "format", "language", "repetition",
-    "code_block", "long_paragraph", "duplicate", "over_quota",
-)  # fmt: skip
+    "truncated",
+    "too_long",
+    "too_short",
+    "bad_gold",
+    "incorrect",
+    "format",
+    "language",
+    "repetition",
+    "code_block",
+    "long_paragraph",
+    "duplicate",
+    "over_quota",
+)
 FormatCheck = Literal["r1_zero", "think", "none"]
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 

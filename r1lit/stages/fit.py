@@ -37,8 +37,10 @@ def skip_if_done(cfg: DictConfig) -> tuple[bool, float | None]:
         return False, None
     log.info(
         "skipping %s: finished at step %s (%s); delete it to train again",
-        cfg.paths.run_dir, done.get("global_step"), MARKER,
-    )  # fmt: skip
+        cfg.paths.run_dir,
+        done.get("global_step"),
+        MARKER,
+    )
     return True, optimized_value(done.get("metrics", {}), cfg.optimized_metric)
 
 

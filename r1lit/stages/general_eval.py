@@ -86,8 +86,15 @@ def score_general(
                 for key, value in rule_checks(record, completion.text).items():
                     scores.setdefault(key, []).append(value)
         for name, view in VIEWS.items():
-            values = reward_model_reward(texts, name_or_path=rm_name_or_path, response=view, prompts=prompts,
-                                         max_length=256, batch_size=64, device=device)  # fmt: skip
+            values = reward_model_reward(
+                texts,
+                name_or_path=rm_name_or_path,
+                response=view,
+                prompts=prompts,
+                max_length=256,
+                batch_size=64,
+                device=device,
+            )
             for category, value in zip(categories, values, strict=True):
                 scores.setdefault(name, []).append(value)
                 scores.setdefault(f"{category}/{name}", []).append(value)
@@ -126,9 +133,14 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         label, _, path = spec.partition("=")
         with tempfile.TemporaryDirectory() as tmp:
             reasoning = evaluate_checkpoint(
-                path, lambda: make_problems("heldout", args.n_reasoning, 1234, args.difficulty),
-                "r1_zero", sampling, "int", tmp, label=label,
-            )  # fmt: skip
+                path,
+                lambda: make_problems("heldout", args.n_reasoning, 1234, args.difficulty),
+                "r1_zero",
+                sampling,
+                "int",
+                tmp,
+                label=label,
+            )
         rm = score_general(path, args.rm, general, "r1_zero", sampling)
         rows.append({"model": label, "path": path, "pass@1": round(reasoning["pass@1"], 4), **rm})
         log.info("%s: %s", label, rows[-1])

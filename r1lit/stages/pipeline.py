@@ -81,10 +81,14 @@ def parse_stages(stages: dict[str, dict[str, Any]]) -> list[StageSpec]:
         if unknown:
             raise ValueError(f"pipeline.stages.{name}: unknown keys {sorted(unknown)}")
         spec = StageSpec(
-            name=name, overrides=tuple(node.get("overrides") or ()), model=node.get("model") or BASE,
-            traces=node.get("traces"), teacher=node.get("teacher"), checkpoint=node.get("checkpoint"),
+            name=name,
+            overrides=tuple(node.get("overrides") or ()),
+            model=node.get("model") or BASE,
+            traces=node.get("traces"),
+            teacher=node.get("teacher"),
+            checkpoint=node.get("checkpoint"),
             evaluate=bool(node.get("evaluate", False)),
-        )  # fmt: skip
+        )
         earlier = {s.name for s in specs}
         for key in ("model", "traces", "teacher"):
             ref = getattr(spec, key)
@@ -211,11 +215,19 @@ def evaluate(
     if found is not None and (fresh or (out_dir / RESULTS).stat().st_mtime >= made_after.stat().st_mtime):
         return next(iter(found["benchmarks"].values()))
     summary = evaluate_checkpoint(
-        model, hydra.utils.instantiate(eval_cfg.heldout), eval_cfg.template,
-        hydra.utils.instantiate(eval_cfg.sampling), eval_cfg.answer_kind, out_dir, label=name,
-        benchmark=eval_cfg.benchmark, limit=eval_cfg.limit, batch_size=eval_cfg.batch_size,
-        device=eval_cfg.device, dtype=eval_cfg.dtype,
-    )  # fmt: skip
+        model,
+        hydra.utils.instantiate(eval_cfg.heldout),
+        eval_cfg.template,
+        hydra.utils.instantiate(eval_cfg.sampling),
+        eval_cfg.answer_kind,
+        out_dir,
+        label=name,
+        benchmark=eval_cfg.benchmark,
+        limit=eval_cfg.limit,
+        batch_size=eval_cfg.batch_size,
+        device=eval_cfg.device,
+        dtype=eval_cfg.dtype,
+    )
     gc.collect()
     return summary
 
