@@ -99,7 +99,7 @@ def run_trl(model_path: str, n_steps: int) -> list[float]:
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
 
-    from r1lit.data.templates import build_prompt
+    from r1lit.prompts import build_prompt
     from r1lit.rewards.accuracy import accuracy_reward as r1lit_accuracy
     from r1lit.rewards.format import format_reward as r1lit_format
 

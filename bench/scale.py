@@ -47,7 +47,7 @@ GRPO_CASES = ("ours_full", "trl_full", "ours_lora", "trl_lora")
 def prompts(n: int) -> list[dict]:
     """`n` synthetic arithmetic problems as R1-Zero prompts (the same on both sides)."""
     from r1lit.data.sources import synthetic
-    from r1lit.data.templates import build_prompt
+    from r1lit.prompts import build_prompt
 
     return [
         {"prompt": build_prompt("r1_zero", r["question"]), "answer": r["answer"]}

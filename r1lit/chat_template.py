@@ -64,12 +64,12 @@ def has_chat_template(tokenizer: Any) -> bool:
 
 def uses_chat(template: str | None) -> bool:
     """Whether a prompt template yields chat messages: eval's `chat`, or a chat template of
-    `r1lit.data.templates` (`chat_boxed`); `raw`, `r1_zero` and unknown names (reported elsewhere) do not."""
+    `r1lit.prompts` (`chat_boxed`); `raw`, `r1_zero` and unknown names (reported elsewhere) do not."""
     if template in (None, "raw"):
         return False
     if template == "chat":
         return True
-    from r1lit.data.templates import TEMPLATES
+    from r1lit.prompts import TEMPLATES
 
     return template in TEMPLATES and isinstance(TEMPLATES[template]("?"), list)
 

@@ -6,7 +6,7 @@ where the rows come from, which columns hold the id / question / answer, and the
 The prompt is the one DeepSeek-R1 recommends for benchmarking: no system prompt, the question in a
 user message followed by "Please reason step by step, and put your final answer within \\boxed{}."
 (`template: chat`). `template: raw` sends the same text without a chat template (base models), and any
-template of `r1lit.data.templates` (e.g. `r1_zero`) is accepted too. Forcing the response to start
+template of `r1lit.prompts` (e.g. `r1_zero`) is accepted too. Forcing the response to start
 with `<think>\\n` is a run-level option (`force_think`), applied by the runner.
 Grading is the shared grader `r1lit.grading.grade`.
 """
@@ -44,7 +44,7 @@ def render_prompt(template: str, question: str, instruction: str) -> Prompt:
     """The prompt for one question.
 
     Args:
-        template: "chat" (one user message), "raw" (plain text), or an `r1lit.data.templates` name.
+        template: "chat" (one user message), "raw" (plain text), or an `r1lit.prompts` name.
         question: the problem statement.
         instruction: appended after the question on its own line for "chat" / "raw".
     """
@@ -53,7 +53,7 @@ def render_prompt(template: str, question: str, instruction: str) -> Prompt:
         return [{"role": "user", "content": text}]
     if template == "raw":
         return text
-    from r1lit.data.templates import build_prompt  # other templates are the training ones
+    from r1lit.prompts import build_prompt  # other templates are the training ones
 
     return build_prompt(template, question)
 

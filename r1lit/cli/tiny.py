@@ -59,8 +59,8 @@ def _answer_in(text: str) -> str | None:
 def _sample(args: argparse.Namespace) -> int:
     import torch
 
-    from r1lit.data.templates import build_prompt
     from r1lit.models import load_causal_lm, load_tokenizer
+    from r1lit.prompts import build_prompt
     from r1lit.tasks.synthetic import make_problems, verify
     from r1lit.tiny.build import ensure_tiny_model
 

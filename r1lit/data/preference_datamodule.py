@@ -19,8 +19,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from r1lit.data.step_cursor import PositiveInt, StepCursorDataModule
-from r1lit.data.templates import build_prompt
 from r1lit.models import load_tokenizer
+from r1lit.prompts import build_prompt
 from r1lit.rewards.reward_model import response_view
 
 Pair = dict[str, Any]
@@ -67,7 +67,7 @@ class PreferenceDataModule(StepCursorDataModule):
         train: zero-argument loader of preference pairs (`question`, `chosen`, `rejected`, `kind`),
             e.g. a `_partial_` of `r1lit.tasks.general.make_preference_pairs`.
         heldout: the same for the held-out pairs (pair accuracy), or None.
-        template: prompt template name (r1lit.data.templates), as in the RL stage.
+        template: prompt template name (r1lit.prompts), as in the RL stage.
         views: which views of each response to train on ("summary", "full").
         tokenizer_name_or_path: the reward model's tokenizer (usually `${model.name_or_path}`).
         max_length: tokens per text, truncated from the left.

@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader
 from r1lit.data.batching import batch_indices
 from r1lit.data.sources import Record
 from r1lit.data.step_cursor import PositiveInt, StepCursorDataModule
-from r1lit.data.templates import build_prompt
+from r1lit.prompts import build_prompt
 
 
 class PromptDataModule(StepCursorDataModule):

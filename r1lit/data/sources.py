@@ -3,7 +3,7 @@
 Every loader returns plain dicts in one of two shapes, whatever the source:
   prompt records: {"id", "question", "answer", ...}     (RL prompts, evaluation, rejection sampling)
   SFT records:    {"id", "messages": [{"role", "content"}, ...]}  or  {"id", "prompt", "response"}
-                  (prompt is raw text or chat messages, as built by r1lit.data.templates)
+                  (prompt is raw text or chat messages, as built by r1lit.prompts)
 Per-dataset field mappings are small adapter functions in `ADAPTERS`, chosen by name in config.
 A field that a mapping or an adapter reads and a row lacks fails at load time, naming the file, the
 row and the field; so does a field that is empty in every row. A single row without a gold loads
@@ -115,7 +115,7 @@ def synthetic_traces(
     split: str, n: int, seed: int, difficulty: int, template: str, task: str = "arithmetic"
 ) -> list[Record]:
     """Synthetic problems with their step-by-step R1-format solution as `response` (SFT data)."""
-    from r1lit.data.templates import build_prompt
+    from r1lit.prompts import build_prompt
     from r1lit.tasks.synthetic import solution_trace
 
     return [

@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from r1lit.data.templates import build_prompt
 from r1lit.grading import extract_answer
+from r1lit.prompts import build_prompt
 from r1lit.rewards.reward_model import reward_model_reward
 from r1lit.rollout import SamplingParams
 

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from r1lit.data.sources import Record
-from r1lit.data.templates import build_prompt
 from r1lit.evaluation.results import RESULTS, read_results, write_results
 from r1lit.evaluation.rows import Row, grade_group
 from r1lit.evaluation.summary import summarize
+from r1lit.prompts import build_prompt
 from r1lit.rollout import Generator, SamplingParams
 from r1lit.run_models import ModelOrRun
 
@@ -82,7 +82,7 @@ def evaluate_checkpoint(
             `r1lit-tiny*`, a training run folder or its Lightning `.ckpt`).
         problems: zero-argument loader of `{id, question, answer}` records (e.g. `${data.heldout}`;
             `task`, `numbers`, `target` where the task has them: its check reads them).
-        template: prompt template the model was trained with (r1lit.data.templates).
+        template: prompt template the model was trained with (r1lit.prompts).
         sampling: `n` is k; the seed is offset per batch so batches differ but reruns repeat.
         answer_kind: grader kind (math | int | choice).
         out_dir: the eval folder (results.json + samples/).

@@ -41,8 +41,8 @@ from typing import Any
 
 from r1lit.chat_template import check_chat_template, prefilled, require_chat_template, uses_chat
 from r1lit.data.sources import Record
-from r1lit.data.templates import build_prompt
 from r1lit.io import append_jsonl, read_jsonl
+from r1lit.prompts import build_prompt
 from r1lit.rollout import Completion, Prompt, SamplingParams
 from r1lit.rollout.context import count_capped, warn_capped_once
 from r1lit.run_models import ModelOrRun
@@ -223,7 +223,7 @@ def run(
         model_name_or_path, revision, dtype, device: the checkpoint to sample from (any source
             `r1lit.run_models` loads, a training run folder or `.ckpt` included).
         prompts: zero-argument loader of prompt records `{id, question, answer, ...}` (`${data.train}`).
-        template: prompt template name (r1lit.data.templates); the rendered prompt is stored in each trace.
+        template: prompt template name (r1lit.prompts); the rendered prompt is stored in each trace.
         limit: sample only the first `limit` prompts (null: all).
         rollout: the `rollout` config (`backend` + options), see r1lit.rollout.build_generator.
         sampling: `n` samples per prompt and how to draw them; the seed is set per chunk.

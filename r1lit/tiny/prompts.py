@@ -6,7 +6,7 @@ Its own module because both corpora use it: `corpus` (which hands a `corpus="ref
 
 from __future__ import annotations
 
-from r1lit.data.templates import build_prompt
+from r1lit.prompts import build_prompt
 from r1lit.tiny.tokenizer import render_chat
 
 

@@ -83,8 +83,8 @@ def measure_styles(
     """
     import torch
 
-    from r1lit.data.templates import build_prompt
     from r1lit.models import load_causal_lm, load_tokenizer
+    from r1lit.prompts import build_prompt
     from r1lit.rollout import SamplingParams, build_generator
     from r1lit.tasks import check
     from r1lit.tasks.synthetic import make_problems

@@ -32,7 +32,7 @@ from tokenizers import (
     trainers,
 )
 
-from r1lit.data.templates import BOXED_INSTRUCTION, R1_ZERO
+from r1lit.prompts import BOXED_INSTRUCTION, R1_ZERO
 
 # Identical to transformers.models.qwen2.tokenization_qwen2.PRETOKENIZE_REGEX (a unit test checks it).
 QWEN2_PRETOKENIZE_REGEX = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""

@@ -44,8 +44,7 @@ import atexit, json, runpy, sys
 
 def report_forbidden():
     bad = sorted(m for m in sys.modules if m.split(".")[0] in ("lightning", "pytorch_lightning")
-                 or m.startswith(("r1lit.modules", "r1lit.callbacks", "r1lit.cli.train"))
-                 or (m.startswith("r1lit.data") and m not in ("r1lit.data", "r1lit.data.templates")))
+                 or m.startswith(("r1lit.modules", "r1lit.callbacks", "r1lit.cli.train", "r1lit.data")))
     print("FORBIDDEN=" + json.dumps(bad), flush=True)
 
 atexit.register(report_forbidden)

@@ -116,7 +116,7 @@ def compose_sft(tmp_path: Path, model_dir: Path, data: Path, steps: int) -> obje
 
 def test_stage_sft_on_trace_records_exports_and_resumes(tiny_model_dir: Path, tmp_path: Path) -> None:
     """`r1lit-train stage=sft data=traces_jsonl` on rejection-sampling-style {prompt, response} records."""
-    from r1lit.data.templates import build_prompt
+    from r1lit.prompts import build_prompt
 
     data = tmp_path / "traces.jsonl"
     rows = [{"id": f"t{i}", "prompt": build_prompt("r1_zero", q), "response": f" <think> {q[8:]} </think> <answer> {eval(q[8:])} </answer>"}

@@ -13,7 +13,7 @@ import pytest
 import torch
 from tokenizers import Tokenizer
 
-from r1lit.data.templates import build_prompt
+from r1lit.prompts import build_prompt
 from r1lit.tiny.build import MARKER, ensure_tiny_model, is_built
 from r1lit.tiny.specs import get_spec
 from r1lit.tiny.tokenizer import QWEN2_PRETOKENIZE_REGEX, render_chat

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from r1lit.data.templates import build_prompt
 from r1lit.modules.grpo_rollout import sample_and_score
+from r1lit.prompts import build_prompt
 from r1lit.rollout import context
 from r1lit.rollout.base import SamplingParams
 from r1lit.rollout.fake import ScriptedGenerator

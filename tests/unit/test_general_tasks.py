@@ -52,7 +52,7 @@ def test_pairs_prefer_the_answer_in_both_views() -> None:
 
 def test_stage_texts_are_prompt_plus_the_view_the_reward_reads() -> None:
     from r1lit.data.preference_datamodule import pair_texts
-    from r1lit.data.templates import build_prompt
+    from r1lit.prompts import build_prompt
 
     pair = make_preference_pairs("train", 1, seed=0, p_unsafe=0.0)[0]
     items = pair_texts([pair], ["summary", "full"], tokenizer=None, template="r1_zero")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from r1lit.data.templates import TEMPLATES, build_prompt
+from r1lit.prompts import TEMPLATES, build_prompt
 
 TABLE_1 = (
     "A conversation between User and Assistant. The user asks a question, and the Assistant solves it. "
@@ -39,5 +39,5 @@ def test_templates_do_not_import_lightning() -> None:
     import subprocess
     import sys
 
-    code = "import sys, r1lit.data.templates; sys.exit('lightning' in sys.modules or 'pytorch_lightning' in sys.modules)"
+    code = "import sys, r1lit.prompts; sys.exit('lightning' in sys.modules or 'pytorch_lightning' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

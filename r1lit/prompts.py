@@ -6,7 +6,8 @@
   ("Please reason step by step, and put your final answer within \\boxed{}."); a backend renders it
   with the tokenizer's chat template.
 
-No Lightning import: the evaluation harness and the tiny-model corpus builder use this module too.
+Pure (no Lightning, no torch), outside `r1lit/data/` (the DataModules): the evaluation harness, the
+tiny-model corpus builder, the stages and the DataModules all build their prompts here.
 """
 
 from __future__ import annotations
