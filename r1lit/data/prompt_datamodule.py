@@ -19,7 +19,7 @@ class PromptDataModule(StepCursorDataModule):
     Args:
         train: a zero-argument loader of prompt records (a `_partial_` of a function in r1lit.data.sources).
         heldout: the same for the held-out evaluation set (disjoint from `train`), or None.
-        template: prompt template name (see r1lit.data.templates).
+        template: prompt template name (see r1lit.prompts).
         batch_size: prompts per optimizer step, across all ranks (each prompt is sampled G times).
         eval_batch_size: held-out prompts per validation batch.
         seed: data order seed.

@@ -168,11 +168,20 @@ def validate_config(
 
 
 def _interpolated_from(cfg: DictConfig | ListConfig, key: str) -> str | None:
-    """The key that `key` copies through `${...}` (what the user set), or None."""
-    parent, _, leaf = key.rpartition(".")
-    try:
-        raw = OmegaConf.to_container(OmegaConf.select(cfg, parent), resolve=False)[leaf]
-    except Exception:  # a path select cannot follow: the message keeps the full key alone
-        return None
-    match = re.fullmatch(r"\$\{([\w.]+)\}", raw) if isinstance(raw, str) else None
-    return match.group(1) if match else None
+    """The key that `key` copies through `${...}` (what the user set), or None.
+
+    The interpolation may sit on `key` or on an ancestor: with `stage.module.rewards: ${reward}`,
+    `stage.module.rewards.rm.fn.name_or_path` was set as `reward.rm.fn.name_or_path`.
+    """
+    parts = key.split(".")
+    for depth in range(len(parts), 0, -1):
+        parent, leaf, rest = ".".join(parts[: depth - 1]), parts[depth - 1], parts[depth:]
+        try:
+            node = OmegaConf.select(cfg, parent) if parent else cfg
+            raw = OmegaConf.to_container(node, resolve=False)[leaf]
+        except Exception:  # a path select cannot follow: the message keeps the full key alone
+            return None
+        match = re.fullmatch(r"\$\{([\w.]+)\}", raw) if isinstance(raw, str) else None
+        if match:
+            return ".".join([match.group(1), *rest])
+    return None

@@ -40,6 +40,16 @@ def test_missing_model_path_names_the_key_the_user_set(tmp_path: Path) -> None:
     assert "(set by model.name_or_path)" in message and "r1lit-tiny" in message
 
 
+def test_missing_reward_model_names_the_reward_key_the_user_set(tmp_path: Path) -> None:
+    # GRPO receives its rewards as `stage.module.rewards: ${reward}`: the message must name `reward.…`
+    cfg = compose_train(
+        ["reward=[accuracy,rm_helpful]", f"reward.rm_helpful.fn.name_or_path={tmp_path}/no_such_rm"], tmp_path
+    )
+    with pytest.raises(ConfigError) as err:
+        validate_config(cfg)
+    assert "(set by reward.rm_helpful.fn.name_or_path)" in str(err.value)
+
+
 def test_folder_that_is_not_a_model_fails_in_validation(tmp_path: Path) -> None:
     folder = tmp_path / "not_a_model"
     folder.mkdir()
