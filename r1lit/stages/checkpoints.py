@@ -2,7 +2,10 @@
 
 A process killed while writing `last.ckpt` leaves a file that `torch.load` rejects with a bare
 `EOFError` or zip error. A checkpoint is a zip archive whose index sits at its end, so a truncated one
-fails to open as a zip: that check reads only the index, not the weights.
+fails to open as a zip: that check reads only the index, not the weights. A sharded checkpoint
+(FSDP / model-parallel with `save_distributed_checkpoint`) is a folder named like the file: Lightning
+writes every shard and torch.distributed.checkpoint's `.metadata` first and its own `meta.pt` last, so a
+folder holding both is complete.
 """
 
 from __future__ import annotations
@@ -17,10 +20,18 @@ from r1lit.stages.validate import ConfigError
 
 log = logging.getLogger(__name__)
 LAST = "last.ckpt"
+SHARDED_COMPLETE = (".metadata", "meta.pt")  # written last by torch.distributed.checkpoint, then Lightning
 
 
 def checkpoint_problem(path: Path) -> str | None:
     """Why `path` cannot be a complete checkpoint (empty, truncated, not a zip), or None when it can."""
+    if path.is_dir():
+        missing = [name for name in SHARDED_COMPLETE if not (path / name).is_file()]
+        return (
+            f"it is a sharded checkpoint without {' and '.join(missing)} (its save did not finish)"
+            if missing
+            else None
+        )
     try:
         size = path.stat().st_size
     except OSError as err:
@@ -45,7 +56,7 @@ def latest_intact_checkpoint(ckpt_dir: str | Path) -> Path | None:
     folder = Path(ckpt_dir)
     last = folder / LAST
     others = sorted((p for p in folder.glob("*.ckpt") if p.name != LAST), key=lambda p: p.stat().st_mtime)
-    candidates = ([last] if last.is_file() else []) + others[::-1]
+    candidates = ([last] if last.exists() else []) + others[::-1]
     problems = []
     for path in candidates:
         problem = checkpoint_problem(path)
@@ -70,9 +81,11 @@ def check_checkpoint_file(path: str | Path, key: str = "resume") -> str:
         ConfigError: naming `key`, the path and why it cannot be resumed from.
     """
     path = Path(path)
-    problem = "it does not exist" if not path.is_file() else checkpoint_problem(path)
+    problem = "it does not exist" if not path.exists() else checkpoint_problem(path)
     if problem:
-        raise ConfigError(f"{key}={str(path)!r}: {problem}; allowed: auto, null, or a complete .ckpt file")
+        raise ConfigError(
+            f"{key}={str(path)!r}: {problem}; allowed: auto, null, or a complete .ckpt file (or sharded .ckpt folder)"
+        )
     return str(path)
 
 

@@ -63,3 +63,35 @@ def test_explicit_resume_path_must_be_intact(tmp_path: Path) -> None:
         check_checkpoint_file(tmp_path / "missing.ckpt")
     good = write_ckpt(tmp_path / "good.ckpt", time.time())
     assert check_checkpoint_file(good) == str(good)
+
+
+def write_sharded(path: Path, mtime: float, files: tuple[str, ...] = (".metadata", "meta.pt")) -> Path:
+    """A stand-in sharded checkpoint folder (FSDP `save_distributed_checkpoint`): shards + the two index files."""
+    path.mkdir()
+    (path / "__0_0.distcp").write_bytes(b"x" * 100)
+    for name in files:
+        (path / name).write_bytes(b"x")
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def test_a_complete_sharded_checkpoint_folder_is_resumed_from(tmp_path: Path) -> None:
+    now = time.time()
+    write_ckpt(tmp_path / "step_000002.ckpt", now - 10)
+    last = write_sharded(tmp_path / "last.ckpt", now)
+    assert latest_intact_checkpoint(tmp_path) == last
+    assert check_checkpoint_file(last) == str(last)
+
+
+@pytest.mark.parametrize("files", [(), (".metadata",)])
+def test_a_sharded_folder_whose_save_did_not_finish_is_skipped(
+    files: tuple[str, ...], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = time.time()
+    older = write_sharded(tmp_path / "step_000002.ckpt", now - 10)
+    last = write_sharded(tmp_path / "last.ckpt", now, files)
+    with caplog.at_level(logging.WARNING):
+        assert latest_intact_checkpoint(tmp_path) == older
+    assert "sharded checkpoint without" in caplog.text and "meta.pt" in caplog.text
+    with pytest.raises(ValueError, match="its save did not finish"):
+        check_checkpoint_file(last)
