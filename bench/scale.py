@@ -21,6 +21,12 @@ into the r1lit cache on first use; `--big-model` for the 1.5B shape). Parts, eac
   reads every weight once), the fraction of that bound each reaches.
 - `big`: one LoRA GRPO step at the 1.5B shape (does it fit, and its peak).
 
+Memory options (off by default, the issue's settings): `--micro-batch 4` scores 4 completions per
+forward/backward on both sides (ours `micro_batch_size`, TRL `per_device_train_batch_size` with gradient
+accumulation: the same 16 per optimizer step); `--reference-offload` loads our reference per rollout
+instead of keeping a second copy; `--malloc-mmap-threshold 131072` sets glibc's MALLOC_MMAP_THRESHOLD_
+for every case, so freed activations go back to the OS and RSS follows live bytes.
+
 Last line: `RESULT` with every measured number and ratio; targets (issue 16): full fine-tune peak
 <= 0.7x TRL's and <= 11 GB, LoRA <= 4 GB, step time >= 1.5x TRL's, generation >= 1.5x `generate`.
 """
@@ -92,7 +98,10 @@ def run_ours(a: argparse.Namespace, lora: bool, new_tokens: int) -> list[float]:
         "reward=[accuracy,format]",
         f"stage.module.lora.r={LORA_R if lora else 0}",
         f"stage.module.lora.alpha={LORA_ALPHA}",
+        f"stage.module.micro_batch_size={a.micro_batch or 'null'}",
     ]
+    if a.reference_offload:  # only when asked: the key is newer than some trees this bench runs on
+        overrides.append("stage.module.reference_offload=true")
     if gpu and a.dtype == "bfloat16":
         overrides.append("trainer.precision=bf16-true")
     with initialize_config_dir(str(REPO / "conf"), version_base="1.3"):
@@ -143,8 +152,9 @@ def run_trl(a: argparse.Namespace, lora: bool, new_tokens: int) -> list[float]:
         )
     args = GRPOConfig(
         output_dir=tempfile.mkdtemp(prefix="bench_scale_trl_"),
-        per_device_train_batch_size=a.prompts * a.samples,
-        gradient_accumulation_steps=1,
+        # --micro-batch: the same 16 completions per optimizer step, fewer per forward/backward
+        per_device_train_batch_size=a.micro_batch or a.prompts * a.samples,
+        gradient_accumulation_steps=a.prompts * a.samples // (a.micro_batch or a.prompts * a.samples),
         num_generations=a.samples,
         max_completion_length=new_tokens,
         temperature=1.0,
@@ -289,9 +299,13 @@ def spawn(a: argparse.Namespace, case: str, **changes: object) -> dict | None:
             "steps",
             "warmup",
             "threads",
+            "micro_batch",
         ):
             cmd += [f"--{key.replace('_', '-')}", str(args[key])]
+        cmd += ["--reference-offload"] if args["reference_offload"] else []
         env = {**os.environ, "OMP_NUM_THREADS": str(a.threads), "TOKENIZERS_PARALLELISM": "false"}
+        if a.malloc_mmap_threshold:  # both sides: glibc then returns every larger block on free
+            env["MALLOC_MMAP_THRESHOLD_"] = str(a.malloc_mmap_threshold)
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             print(f"{case} {changes} failed (exit {proc.returncode}):\n{proc.stderr[-1500:]}", flush=True)
@@ -319,6 +333,23 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=1, help="timed steps per process")
     ap.add_argument("--warmup", type=int, default=1, help="untimed first steps per process")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--micro-batch",
+        type=int,
+        default=0,
+        help="completions per forward/backward on both sides (whole groups; 0 = all at once)",
+    )
+    ap.add_argument(
+        "--reference-offload",
+        action="store_true",
+        help="ours: stage.module.reference_offload=true (the reference is loaded per rollout)",
+    )
+    ap.add_argument(
+        "--malloc-mmap-threshold",
+        type=int,
+        default=0,
+        help="bytes; glibc's MALLOC_MMAP_THRESHOLD_ for every case (RSS follows live bytes; 0 = glibc default)",
+    )
     ap.add_argument("--case", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     a = ap.parse_args()
