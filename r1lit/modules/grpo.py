@@ -49,6 +49,7 @@ import torch
 from r1lit.algos import build_loss_mask, grpo_loss, importance_weights, truncated_rows
 from r1lit.algos.grpo_loss import LOSS_AGGREGATIONS
 from r1lit.lora import adapters_disabled, is_lora
+from r1lit.memory import release_freed_memory
 from r1lit.models import load_causal_lm, load_tokenizer
 from r1lit.modules import grpo_args, heldout
 from r1lit.modules.grpo_rollout import Rollout, RolloutSampler, collect_rollout
@@ -90,6 +91,8 @@ class GRPOModule(L.LightningModule):
         share_prompt_prefix: run each prompt once per group in the training forward (see rollout_batch.py).
         length_buckets: with share_prompt_prefix, score completions in this many batches of similar length.
         gradient_checkpointing: HF gradient checkpointing (needs share_prompt_prefix=false).
+        reference_offload: load the reference for each rollout's scoring and free it after, instead of
+            keeping a second copy of the weights (full fine-tuning with beta != 0; same numbers).
         lora: LoRA adapters (r1lit.lora.apply_lora keywords; r = 0: full fine-tuning).
         logprob_chunk_size: LM-head positions scored at once, never building [N, L, V] logits (null: full
             logits; see rollout_batch.py).
@@ -135,6 +138,7 @@ class GRPOModule(L.LightningModule):
         share_prompt_prefix: bool,
         length_buckets: int,
         gradient_checkpointing: bool,
+        reference_offload: bool,
         lora: dict[str, Any],
         logprob_chunk_size: int | None,
         log_entropy: bool,
@@ -180,7 +184,7 @@ class GRPOModule(L.LightningModule):
             policy, dropout=False, lora=hp.lora, gradient_checkpointing=hp.gradient_checkpointing
         )
         reference = None
-        if hp.beta != 0.0 and not is_lora(self.policy):  # with LoRA: the base, adapters disabled
+        if hp.beta != 0.0 and not is_lora(self.policy) and not hp.reference_offload:  # LoRA: adapters off
             reference = frozen_model(load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype))
         # Not a registered submodule: the frozen reference stays out of checkpoints, DDP and the optimizer.
         object.__setattr__(self, "reference", reference)
@@ -256,7 +260,7 @@ class GRPOModule(L.LightningModule):
         ]  # fmt: skip
         advantages = rollout.advantages.to(self.device)  # [N]
         num_tokens = sum(m.sum() for m in masks)
-        ref = [self._reference_logprobs(c) for c in chunks] if hp.beta != 0.0 else None
+        ref = self._reference_logprobs_all(chunks) if hp.beta != 0.0 else None
         old = [self._frozen_logprobs(self.policy, c) for c in chunks] if hp.num_iterations > 1 else None
         optimizer, scheduler = self.optimizers(), self.lr_schedulers()
         aggregation = LOSS_AGGREGATIONS[hp.loss_agg]  # says how micro-batch losses combine
@@ -277,7 +281,9 @@ class GRPOModule(L.LightningModule):
                     )
             sums["train/grad_norm"] = sums.get("train/grad_norm", 0.0) + float(self._clip_gradients())
             optimizer.step()
+            optimizer.zero_grad(set_to_none=True)  # no stale gradients through the next rollout
             scheduler.step()
+        release_freed_memory()  # the next rollout starts from live bytes, not glibc's cached heap
         return {k: v / hp.num_iterations for k, v in sums.items()}
 
     def _chunk_loss(
@@ -321,6 +327,18 @@ class GRPOModule(L.LightningModule):
                 chunk_size=self.hparams.logprob_chunk_size,
             )
         return logps.clone()  # a normal tensor: inference tensors cannot enter autograd graphs
+
+    def _reference_logprobs_all(self, chunks: list[PackedRollout]) -> list[torch.Tensor]:
+        """log pi_ref of every micro-batch; with `reference_offload` the reference lives only for this call."""
+        hp = self.hparams
+        if not hp.reference_offload or is_lora(self.policy):
+            return [self._reference_logprobs(c) for c in chunks]
+        reference = frozen_model(load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype)).to(self.device)
+        try:
+            return [self._frozen_logprobs(reference, c) for c in chunks]
+        finally:
+            del reference
+            release_freed_memory()
 
     def _reference_logprobs(self, chunk: PackedRollout) -> torch.Tensor:
         """log pi_ref: the frozen reference model, or with LoRA the policy with adapters disabled.  # [n, Lc]"""
