@@ -11,6 +11,7 @@ target once earned the math reward), so there is no second rule anywhere.
 | ``math`` (default)    | ``r1lit.grading.grade(completion, answer, kind)``                      |
 | ``arithmetic``        | ``grade(..., kind="int")``: the answer is an integer                  |
 | ``bigarith``          | the same integer check as ``arithmetic``                              |
+| ``modsearch``         | the same integer check: the x that solves (a*x+b) mod p = c           |
 | ``countdown``         | the extracted expression uses ``numbers`` once each, makes ``target``  |
 | ``code``, ``general`` | none here (sandbox / reward model): ``NOT_APPLICABLE``                |
 
@@ -101,6 +102,7 @@ CHECKS: dict[str, Callable[[Mapping[str, Any], str | None, str, float], Verdict]
     "math": _check_math,
     "arithmetic": _check_arithmetic,
     "bigarith": _check_arithmetic,
+    "modsearch": _check_arithmetic,
     "countdown": _check_countdown,
 }
 

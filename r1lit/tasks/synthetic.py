@@ -14,6 +14,8 @@ split only; held-out accuracy is therefore measured on questions it has never se
   `difficulty` = number of operators = len(numbers) - 1. The stored `answer` is one valid solution.
 - bigarith: "Compute 23*4+7-5" -> "94": products of a two-digit number by one digit, other operands
   one digit, intermediates in [0, 199] (`r1lit.tasks.bigarith`); solved and graded like arithmetic.
+- modsearch: "Find x in 0..6 with (4*x+2) mod 7 = 3" -> "5": difficulty picks the prime
+  (`r1lit.tasks.modsearch`); graded by the integer check.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Literal
 from r1lit.tasks.expressions import arithmetic_steps, check_countdown  # noqa: F401
 
 Split = Literal["train", "heldout"]
-TASKS = ("arithmetic", "countdown", "bigarith")
+TASKS = ("arithmetic", "countdown", "bigarith", "modsearch")
 SPLITS = ("train", "heldout")
 HELDOUT_BUCKETS = 10  # 1 question in 10 (by hash) is held out
 MAX_VALUE = 99  # every intermediate value of an arithmetic solution lies in [0, MAX_VALUE]
@@ -113,6 +115,10 @@ def _sample(task: str, rng: random.Random, difficulty: int) -> dict | None:
         from r1lit.tasks import bigarith  # lazily: only bigarith problems need it
 
         return bigarith.sample(rng, difficulty)
+    if task == "modsearch":
+        from r1lit.tasks import modsearch  # lazily, as bigarith
+
+        return modsearch.sample(rng, difficulty)
     if task == "arithmetic":
         tokens = _sample_arithmetic(rng, difficulty)
         if tokens is None:
@@ -141,7 +147,7 @@ def make_problems(
         n: number of problems.
         seed: same (split, n, seed, difficulty, task) -> the same list.
         difficulty: number of operations (>= 1).
-        task: "arithmetic", "countdown" or "bigarith".
+        task: "arithmetic", "countdown", "bigarith" or "modsearch".
         unique: no question repeats within the list (raises ValueError when the space is too small).
 
     Returns:
