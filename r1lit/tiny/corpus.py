@@ -20,6 +20,7 @@ import random
 
 from r1lit.tasks.synthetic import make_problems, solution_trace
 from r1lit.tiny.corpus_reflect import build_corpus as build_reflect_corpus
+from r1lit.tiny.corpus_search import build_corpus as build_search_corpus
 from r1lit.tiny.prompts import render_prompt
 from r1lit.tiny.specs import TinySpec
 from r1lit.tiny.tokenizer import EOS_TOKEN
@@ -80,6 +81,8 @@ def build_corpus(spec: TinySpec, n: int, seed: int) -> list[tuple[str, str]]:
     """
     if spec.corpus == "reflect":
         return build_reflect_corpus(spec, n, seed)
+    if spec.corpus == "search":  # the search world's corpus (corpus_search.py)
+        return build_search_corpus(spec, n, seed)
     rng = random.Random(f"r1lit-corpus-style:{seed}")
     docs = []
     for rec in _problems(spec, n, seed):

@@ -34,7 +34,9 @@ class TinySpec:
     p_chat: float = 0.4  # share rendered with chat_boxed; the rest use r1_zero
     p_countdown: float = 0.0  # share of countdown problems (the rest are arithmetic)
     # which corpus: "plain" (corpus.py) or "reflect" (corpus_reflect.py: bigarith, slipped products,
-    # p_reflect = chance of a digit-by-digit re-check after each product of a step-by-step answer)
+    # p_reflect = chance of a digit-by-digit re-check after each product of a step-by-step answer),
+    # or "search" (corpus_search.py: modsearch; p_long = share of checked guesses, p_reflect = share
+    # of those that retry after a failed check)
     corpus: str = "plain"
     p_slip: float = 0.0  # reflect corpus: chance that a product is first written wrong
     # pretraining schedule
@@ -87,6 +89,17 @@ SPECS: dict[str, TinySpec] = {
         corpus="reflect",
         p_slip=0.3,
         steps=1400,
+    ),
+    # the R1-Zero base model of the search world (experiment=r1_zero_search; corpus_search.py): modsearch
+    # problems (p=5 and 7), half answered with a random guess, half with a guess that is checked;
+    # after a failed check 12% of those retry (x+1) until the check passes. Measured: corpus_search.py.
+    "r1lit-tiny-search": TinySpec(
+        difficulty_weights=(1.0, 3.0),
+        p_long=0.5,
+        p_reflect=0.12,
+        p_chat=0.0,
+        corpus="search",
+        steps=800,
     ),
     # a reduced, barely trained model that builds in seconds: smoke tests and config tests only
     "r1lit-tiny-test": TinySpec(

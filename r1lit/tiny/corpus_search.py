@@ -1,0 +1,117 @@
+"""Pretraining corpus of the search world (spec `r1lit-tiny-search`): trying, checking and retrying pay off.
+
+The reflection world (corpus_reflect.py) failed to show reflection emerging: its re-check relied on
+sub-steps the tiny model could not do reliably, and its errors were a sampled "slip" that RL could
+simply sharpen away. Here the corpus is written by a solver of `modsearch` problems ("Find x in 0..6
+with (4*x+2) mod 7 = 3", r1_zero template) that cannot compute x, only guess it and verify the guess
+(`r1lit.tasks.modsearch`). Three styles:
+
+    direct:      " <think> The answer is 2. </think> <answer> 2 </answer><|im_end|>"
+    check-once:  " <think> Try x=2: 4*2=8, 8+2=10, 10 mod 7=3. </think> <answer> 2 </answer><|im_end|>"
+    reflective:  " <think> Try x=4: 4*4=16, 16+2=18, 18 mod 7=4. Wait, 4 is not 3. Let me try x=5:
+                  4*5=20, 20+2=22, 22 mod 7=1. Wait, 1 is not 3. Let me try x=6: ... </think> ..."
+
+- *direct* (share 1 - `p_long`): a random guess answered at once: right 1 time in p.
+- *check-once* (share `p_long` * (1 - `p_reflect`)): a random guess, verified, and answered
+  whatever the check said (lazy): right 1 time in p.
+- *reflective* (share `p_long` * `p_reflect`): a random guess, verified; while the check fails,
+  "Wait, r is not c." and the next x (x+1 mod p) is tried: always right, and longer.
+
+Guesses are uniform, so there is nothing in the guess for RL to sharpen; the checks are exact
+(three facts from small tables: a*x with a, x < 10, a sum below 64, a residue), so a retry that
+the model writes turns into a right answer. RL (accuracy + format rewards only) has to find that
+the rare retry after a failed check is what makes answers right.
+
+Measured (`python -m r1lit.tiny.style_stats --name r1lit-tiny-search --task modsearch --n 50 --k 8
+--difficulty 2`, T=1, share of samples / accuracy), for the spec as registered: see MEASURED below.
+"""
+
+from __future__ import annotations
+
+import random
+
+from r1lit.tasks.modsearch import attempt_text, parse_question, retry_text
+from r1lit.tasks.synthetic import make_problems
+from r1lit.tiny.prompts import render_prompt
+from r1lit.tiny.specs import TinySpec
+from r1lit.tiny.tokenizer import EOS_TOKEN
+
+TASK = "modsearch"
+TEMPLATE = "r1_zero"
+STYLES = ("direct", "check-once", "reflective")
+MEGABATCH = 16  # batches whose documents are sorted by length together (see `group_by_length`)
+
+
+def think_text(question: str, style: str, guess: int) -> tuple[str, int]:
+    """The think text of one style starting from `guess`, and the x it answers.
+
+    Args:
+        question: a modsearch question.
+        style: one of STYLES.
+        guess: the first x tried (or answered, for `direct`).
+    """
+    params = parse_question(question)
+    if params is None:
+        raise ValueError(f"not a modsearch question: {question!r}")
+    a, b, c, p = params
+    if style == "direct":
+        return f"The answer is {guess}.", guess
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}; expected one of {STYLES}")
+    parts, x = [], guess
+    for i in range(p):  # x+1 mod p visits every x: the search ends within p tries
+        text, residue = attempt_text(a, b, p, x, first=i == 0)
+        parts.append(text)
+        if residue == c or style == "check-once":
+            break
+        parts.append(retry_text(residue, c))
+        x = (x + 1) % p
+    return " ".join(parts), x
+
+
+def sample_response(record: dict, spec: TinySpec, rng: random.Random) -> tuple[str, dict]:
+    """One response to `record` in a style drawn from the spec, and `{"style", "guess", "answer"}`."""
+    p = parse_question(record["question"])[3]
+    if rng.random() >= spec.p_long:
+        style = "direct"
+    else:
+        style = "reflective" if rng.random() < spec.p_reflect else "check-once"
+    guess = rng.randrange(p)
+    think, answer = think_text(record["question"], style, guess)
+    response = f" <think> {think} </think> <answer> {answer} </answer>{EOS_TOKEN}"
+    return response, {"style": style, "guess": guess, "answer": answer}
+
+
+def build_corpus(spec: TinySpec, n: int, seed: int) -> list[tuple[str, str]]:
+    """`n` (prompt, response) documents of train-split modsearch problems; deterministic in (spec, n, seed)."""
+    rng = random.Random(f"r1lit-corpus-search:{seed}")
+    weights = spec.difficulty_weights
+    counts: dict[int, int] = {}
+    for _ in range(n):
+        d = rng.choices(range(1, len(weights) + 1), weights=weights)[0]
+        counts[d] = counts.get(d, 0) + 1
+    records = [
+        r for d, k in sorted(counts.items()) for r in make_problems("train", k, seed, d, TASK, unique=False)
+    ]
+    rng.shuffle(records)
+    docs = [(render_prompt(TEMPLATE, r["question"]), sample_response(r, spec, rng)[0]) for r in records]
+    return group_by_length(docs, spec.batch_size, rng)
+
+
+def group_by_length(
+    docs: list[tuple[str, str]], batch_size: int, rng: random.Random
+) -> list[tuple[str, str]]:
+    """The documents reordered so that each run of `batch_size` has similar lengths, runs in random order.
+
+    Pretraining takes the corpus `batch_size` documents at a time and pads each batch to its longest
+    one; a reflective response is ~5x longer than a direct one, so mixed batches would be mostly
+    padding (3x the compute). As in length-grouped samplers: sort within megabatches of
+    `MEGABATCH` batches, cut into batches, shuffle the batches.
+    """
+    size = batch_size * MEGABATCH
+    batches = []
+    for lo in range(0, len(docs), size):
+        mega = sorted(docs[lo : lo + size], key=lambda d: len(d[1]))
+        batches += [mega[i : i + batch_size] for i in range(0, len(mega), batch_size)]
+    rng.shuffle(batches)
+    return [doc for batch in batches for doc in batch]
