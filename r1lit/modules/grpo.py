@@ -48,10 +48,11 @@ import torch
 
 from r1lit.algos import build_loss_mask, grpo_loss, importance_weights, truncated_rows
 from r1lit.algos.grpo_loss import LOSS_AGGREGATIONS
-from r1lit.lora import adapters_disabled, is_lora
+from r1lit.lora import is_lora
 from r1lit.memory import release_freed_memory
 from r1lit.models import load_causal_lm, load_tokenizer
 from r1lit.modules import grpo_args, heldout
+from r1lit.modules.grpo_reference import FrozenScorer
 from r1lit.modules.grpo_rollout import Rollout, RolloutSampler, collect_rollout
 from r1lit.modules.grpo_stats import merge_rank_metrics, reflection_pattern, rollout_metrics
 from r1lit.modules.optim import Schedule, adamw_with_schedule
@@ -201,9 +202,14 @@ class GRPOModule(L.LightningModule):
     def configure_optimizers(self) -> dict:
         hp = self.hparams
         return adamw_with_schedule(
-            list(self.policy.parameters()), hp.learning_rate, hp.weight_decay, hp.betas,
-            hp.warmup_steps, self.trainer.max_steps, hp.lr_schedule,
-        )  # fmt: skip
+            list(self.policy.parameters()),
+            hp.learning_rate,
+            hp.weight_decay,
+            hp.betas,
+            hp.warmup_steps,
+            self.trainer.max_steps,
+            hp.lr_schedule,
+        )
 
     def on_fit_start(self) -> None:
         if self.reference is not None:
@@ -211,17 +217,28 @@ class GRPOModule(L.LightningModule):
         if str(self.trainer.precision) == "16-mixed":
             raise ValueError("trainer.precision=16-mixed is not supported by GRPO; use bf16-mixed or 32-true")
         if self.trainer.max_steps % self.hparams.num_iterations:
-            log.warning("trainer.max_steps=%d is not a multiple of num_iterations=%d",
-                        self.trainer.max_steps, self.hparams.num_iterations)  # fmt: skip
+            log.warning(
+                "trainer.max_steps=%d is not a multiple of num_iterations=%d",
+                self.trainer.max_steps,
+                self.hparams.num_iterations,
+            )
 
     # ---- training ----------------------------------------------------------------------------------
     def rollout_sampler(self) -> RolloutSampler:
         """What `collect_rollout` samples with and scores by (this rank's seeds)."""
         hp = self.hparams
         return RolloutSampler(
-            self.generator, self.tokenizer, self.rewards, self.sampling, hp.seed, self.global_rank,
-            hp.accuracy_term, hp.reward_scale, hp.dynamic_sampling, hp.max_refill_rounds,
-        )  # fmt: skip
+            self.generator,
+            self.tokenizer,
+            self.rewards,
+            self.sampling,
+            hp.seed,
+            self.global_rank,
+            hp.accuracy_term,
+            hp.reward_scale,
+            hp.dynamic_sampling,
+            hp.max_refill_rounds,
+        )
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         t0 = time.perf_counter()
@@ -236,13 +253,17 @@ class GRPOModule(L.LightningModule):
         t_train = time.perf_counter() - t1
         self.last_rollout = rollout
         metrics.update(rollout_metrics(rollout, self.reflection))
-        metrics.update({
-            "time/rollout_s": t_rollout,
-            "time/train_s": t_train,
-            "time/step_s": time.perf_counter() - t0,
-            "throughput/rollout_tokens_per_s": rollout.completion_tokens / max(t_rollout, 1e-9),
-            "throughput/train_tokens_per_s": packed.n_tokens * self.hparams.num_iterations / max(t_train, 1e-9),
-        })  # fmt: skip
+        metrics.update(
+            {
+                "time/rollout_s": t_rollout,
+                "time/train_s": t_train,
+                "time/step_s": time.perf_counter() - t0,
+                "throughput/rollout_tokens_per_s": rollout.completion_tokens / max(t_rollout, 1e-9),
+                "throughput/train_tokens_per_s": packed.n_tokens
+                * self.hparams.num_iterations
+                / max(t_train, 1e-9),
+            }
+        )
         self._log_metrics(metrics)
 
     def _optimize(self, rollout: Rollout, packed: PackedRollout) -> dict[str, float]:
@@ -254,14 +275,24 @@ class GRPOModule(L.LightningModule):
         truncated = truncated_rows(rollout.finish_reasons, device=self.device)  # [N]
         valid = ~torch.isnan(rollout.reward_tensor).to(self.device)  # [N]
         masks = [
-            build_loss_mask(c.completion_mask, truncated=truncated[a * g : b * g] if hp.mask_truncated else None,
-                            reward_valid=valid[a * g : b * g])
+            build_loss_mask(
+                c.completion_mask,
+                truncated=truncated[a * g : b * g] if hp.mask_truncated else None,
+                reward_valid=valid[a * g : b * g],
+            )
             for c, (a, b) in zip(chunks, ranges, strict=True)
-        ]  # fmt: skip
+        ]
         advantages = rollout.advantages.to(self.device)  # [N]
         num_tokens = sum(m.sum() for m in masks)
-        ref = self._reference_logprobs_all(chunks) if hp.beta != 0.0 else None
-        old = [self._frozen_logprobs(self.policy, c) for c in chunks] if hp.num_iterations > 1 else None
+        scorer = FrozenScorer(
+            self.sampling.temperature, hp.share_prompt_prefix, hp.length_buckets, hp.logprob_chunk_size
+        )
+        ref = (
+            scorer.reference(self.policy, self.reference, self._reference_copy, chunks)
+            if hp.beta != 0.0
+            else None
+        )
+        old = [scorer.logprobs(self.policy, c) for c in chunks] if hp.num_iterations > 1 else None
         optimizer, scheduler = self.optimizers(), self.lr_schedulers()
         aggregation = LOSS_AGGREGATIONS[hp.loss_agg]  # says how micro-batch losses combine
         sums: dict[str, float] = {}
@@ -271,9 +302,13 @@ class GRPOModule(L.LightningModule):
                 weight = aggregation.micro_batch_weight(b - a, packed.n_groups)
                 with self._grad_sync(last=i == len(chunks) - 1):
                     loss, m = self._chunk_loss(
-                        chunk, masks[i], advantages[a * g : b * g], num_tokens,
-                        old=None if old is None else old[i], ref=None if ref is None else ref[i],
-                    )  # fmt: skip
+                        chunk,
+                        masks[i],
+                        advantages[a * g : b * g],
+                        num_tokens,
+                        old=None if old is None else old[i],
+                        ref=None if ref is None else ref[i],
+                    )
                     self.manual_backward(loss * weight)
                 for key, value in m.items():
                     sums[f"train/{key}"] = (
@@ -298,54 +333,46 @@ class GRPOModule(L.LightningModule):
         """One micro-batch's GRPO loss (with grad) and its metrics.  # [n, Lc] mask, [n] advantages"""
         hp = self.hparams
         logps, entropy = completion_logprobs(
-            self.policy, chunk, self.sampling.temperature, hp.share_prompt_prefix, with_entropy=hp.log_entropy,
-            entropy_grad=hp.entropy_coef != 0, n_buckets=hp.length_buckets, chunk_size=hp.logprob_chunk_size,
-        )  # fmt: skip  # [n, Lc] each
+            self.policy,
+            chunk,
+            self.sampling.temperature,
+            hp.share_prompt_prefix,
+            with_entropy=hp.log_entropy,
+            entropy_grad=hp.entropy_coef != 0,
+            n_buckets=hp.length_buckets,
+            chunk_size=hp.logprob_chunk_size,
+        )
         trainer_old = logps.detach() if old is None else old  # pi_theta_old on the trainer's side
         is_w, metrics = importance_weights(
             trainer_old, chunk.sampling_logps, mask, self.is_correction, hp.is_cap
         )
         loss, m = grpo_loss(
-            logps, advantages, mask, epsilon_low=hp.epsilon_low, beta=hp.beta, loss_agg=hp.loss_agg,
-            epsilon_high=hp.epsilon_high, old_logps=old, ref_logps=ref, kl_estimator=hp.kl_estimator,
-            entropies=entropy, entropy_coef=hp.entropy_coef, max_completion_length=self.sampling.max_new_tokens,
-            num_tokens=num_tokens, ratio_level=hp.ratio_level, is_weights=is_w,
-        )  # fmt: skip
+            logps,
+            advantages,
+            mask,
+            epsilon_low=hp.epsilon_low,
+            beta=hp.beta,
+            loss_agg=hp.loss_agg,
+            epsilon_high=hp.epsilon_high,
+            old_logps=old,
+            ref_logps=ref,
+            kl_estimator=hp.kl_estimator,
+            entropies=entropy,
+            entropy_coef=hp.entropy_coef,
+            max_completion_length=self.sampling.max_new_tokens,
+            num_tokens=num_tokens,
+            ratio_level=hp.ratio_level,
+            is_weights=is_w,
+        )
         metrics.update(m, loss=loss.detach())
         return loss, metrics
 
-    @torch.no_grad()
-    def _frozen_logprobs(self, model: torch.nn.Module, chunk: PackedRollout) -> torch.Tensor:
-        """Log-probs without grad (reference, or pi_theta_old for mu > 1).  # [n, Lc]"""
-        with torch.inference_mode():
-            logps, _ = completion_logprobs(
-                model,
-                chunk,
-                self.sampling.temperature,
-                self.hparams.share_prompt_prefix,
-                n_buckets=self.hparams.length_buckets,
-                chunk_size=self.hparams.logprob_chunk_size,
-            )
-        return logps.clone()  # a normal tensor: inference tensors cannot enter autograd graphs
-
-    def _reference_logprobs_all(self, chunks: list[PackedRollout]) -> list[torch.Tensor]:
-        """log pi_ref of every micro-batch; with `reference_offload` the reference lives only for this call."""
+    def _reference_copy(self) -> torch.nn.Module | None:
+        """With `reference_offload` (full fine-tuning): a fresh frozen reference for one rollout's scoring."""
         hp = self.hparams
         if not hp.reference_offload or is_lora(self.policy):
-            return [self._reference_logprobs(c) for c in chunks]
-        reference = frozen_model(load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype)).to(self.device)
-        try:
-            return [self._frozen_logprobs(reference, c) for c in chunks]
-        finally:
-            del reference
-            release_freed_memory()
-
-    def _reference_logprobs(self, chunk: PackedRollout) -> torch.Tensor:
-        """log pi_ref: the frozen reference model, or with LoRA the policy with adapters disabled.  # [n, Lc]"""
-        if self.reference is not None:
-            return self._frozen_logprobs(self.reference, chunk)
-        with adapters_disabled(self.policy):
-            return self._frozen_logprobs(self.policy, chunk)
+            return None
+        return frozen_model(load_causal_lm(hp.model_name_or_path, hp.revision, hp.dtype)).to(self.device)
 
     def _grad_sync(self, last: bool) -> Any:
         """Under DDP, all-reduce gradients only on the last micro-batch's backward."""

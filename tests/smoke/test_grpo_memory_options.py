@@ -12,15 +12,30 @@ import torch
 from hydra import compose, initialize_config_dir
 
 CONF = str(Path(__file__).resolve().parents[2] / "conf")
-GRPO = ["stage=grpo", "data=synthetic", "data.train.n=4", "data.heldout.n=2", "reward=[accuracy,format]",
-        "stage.datamodule.batch_size=2", "stage.module.sampling.n=2", "stage.module.sampling.max_new_tokens=6",
-        "stage.module.eval_at_start=false", "stage.module.learning_rate=1e-2", "stage.module.beta=0.5",
-        "stage.module.logprob_chunk_size=4", "seed=3"]  # fmt: skip
+GRPO = [
+    "stage=grpo",
+    "data=synthetic",
+    "data.train.n=4",
+    "data.heldout.n=2",
+    "reward=[accuracy,format]",
+    "stage.datamodule.batch_size=2",
+    "stage.module.sampling.n=2",
+    "stage.module.sampling.max_new_tokens=6",
+    "stage.module.eval_at_start=false",
+    "stage.module.learning_rate=1e-2",
+    "stage.module.beta=0.5",
+    "stage.module.logprob_chunk_size=4",
+    "seed=3",
+]
 
 
 def _train(model_dir: Path, run_dir: Path, offload: bool, steps: int = 2):
-    overrides = [f"paths.run_dir={run_dir}", f"model.name_or_path={model_dir}", *GRPO,
-                 f"stage.module.reference_offload={str(offload).lower()}"]  # fmt: skip
+    overrides = [
+        f"paths.run_dir={run_dir}",
+        f"model.name_or_path={model_dir}",
+        *GRPO,
+        f"stage.module.reference_offload={str(offload).lower()}",
+    ]
     with initialize_config_dir(config_dir=CONF, version_base="1.3"):
         cfg = compose("train", overrides=overrides)
     module = hydra.utils.instantiate(cfg.stage.module, _convert_="all")
@@ -41,9 +56,16 @@ def _train(model_dir: Path, run_dir: Path, offload: bool, steps: int = 2):
 
     torch.manual_seed(0)
     trainer = L.Trainer(
-        accelerator="cpu", max_steps=steps, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, limit_val_batches=0, num_sanity_val_steps=0, callbacks=[WatchGrads()],
-    )  # fmt: skip
+        accelerator="cpu",
+        max_steps=steps,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        num_sanity_val_steps=0,
+        callbacks=[WatchGrads()],
+    )
     trainer.fit(module, datamodule=datamodule)
     return module, grads_at_rollout
 

@@ -15,6 +15,7 @@ import torch
 from hydra import compose, initialize_config_dir
 
 from r1lit.models import load_causal_lm
+from r1lit.modules.grpo_reference import FrozenScorer
 from r1lit.modules.rollout_batch import completion_logprobs, pack_completions
 from r1lit.rollout import SamplingParams
 
@@ -76,7 +77,8 @@ def test_grpo_reference_is_the_base_with_adapters_disabled(tiny_model_dir: Path,
     _move_adapters(module.policy)
     groups = module.generator.generate(["What is 2 + 3?"], SamplingParams(n=2, max_new_tokens=6, seed=0))
     packed = pack_completions(groups, module.tokenizer.pad_token_id)
-    ref = module._reference_logprobs(packed)
+    scorer = FrozenScorer(module.sampling.temperature, True, 1, 4)
+    ref = scorer.reference(module.policy, module.reference, module._reference_copy, [packed])[0]
     with torch.no_grad():
         base, _ = completion_logprobs(load_causal_lm(str(tiny_model_dir)), packed, 1.0, chunk_size=4)
         policy, _ = completion_logprobs(module.policy, packed, 1.0, chunk_size=4)
