@@ -5,8 +5,9 @@ figure measures that on the held-out samples a GRPO run saves at every evaluatio
 (`<run>/heldout_samples.jsonl`, one line per prompt per evaluation, step 0 = the base model):
 
 - left: the reflection rate, the share of samples with at least one real re-check
-  (`r1lit.tiny.style_stats.classify_style` == "reflective": a product recomputed digit by digit; a
-  bare "Wait" does not count);
+  (`r1lit.tiny.style_stats.classify_style` == "reflective": in the reflection world a product
+  recomputed digit by digit, in the search world (`modsearch`) a failed check followed by a new
+  attempt; a bare "Wait" does not count);
 - right: pass@1 of the samples with a re-check and of those without, per evaluation.
 
 Seeds of one setting: mean line and ±1 std band. Writes `fig_reflection.{png,pdf,csv}`.
@@ -42,6 +43,11 @@ HELDOUT_SAMPLES = "heldout_samples.jsonl"
 SERIES = ("rate", "with re-check", "without re-check")
 
 
+def task_of_row(row: dict[str, Any]) -> str:
+    """The task of a held-out sample row: its `task`, else the prefix of its synthetic problem id."""
+    return str(row.get("task") or str(row.get("id", "")).split("-")[0])
+
+
 def reflection_curves(rows: Sequence[dict[str, Any]]) -> dict[str, Curve]:
     """Reflection rate and pass@1 with / without a re-check per step, from held-out sample rows.
 
@@ -49,8 +55,9 @@ def reflection_curves(rows: Sequence[dict[str, Any]]) -> dict[str, Curve]:
     """
     by_step: dict[int, list[tuple[bool, bool]]] = {}
     for row in rows:
+        task = task_of_row(row)
         pairs = [
-            (classify_style(t) == "reflective", bool(c))
+            (classify_style(t, task) == "reflective", bool(c))
             for t, c in zip(row["texts"], row["correct"], strict=True)
         ]
         by_step.setdefault(int(row["step"]), []).extend(pairs)

@@ -4,7 +4,10 @@ The paper's Table 3 shows R1-Zero stopping mid-solution ("Wait, wait. Wait. That
 can flag here.") and re-evaluating its first approach. Here the examples are found automatically in
 a GRPO run's held-out samples (`<run>/heldout_samples.jsonl`): a sample at a step after 0 that
 wrote a product wrong, re-checked it digit by digit, rewrote it right
-(`r1lit.tasks.bigarith.find_corrections`, `corrected`) and ended with the right answer. Each is
+(`r1lit.tasks.bigarith.find_corrections`, `corrected`) and ended with the right answer; in the
+search world (`modsearch`), one that tried an x, checked it, saw the check fail ("Wait, 1 is not
+3."), tried again until a right check passed (`r1lit.tasks.modsearch.self_corrections`) and ended
+with the right answer. Each is
 shown next to the base model's first sample for the same problem (step 0: the evaluation before
 any RL). Latest steps first, one example per problem. Writes `table3_aha.md`.
 
@@ -19,21 +22,48 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from paper_figs.fig_reflection import task_of_row
 from paper_figs.io import Run, read_jsonl
 from r1lit.tasks.bigarith import find_corrections
+from r1lit.tasks.modsearch import self_corrections
 
 log = logging.getLogger(__name__)
 STEM = "table3_aha"
 HELDOUT_SAMPLES = "heldout_samples.jsonl"
 
 
-def find_aha(rows: Sequence[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+def corrections(text: str, task: str, question: str | None) -> list[dict[str, Any]]:
+    """The self-corrections of one sample, each with a `summary` ("23*4: 82 -> 92", "x=5 -> x=2 (4 tries)").
+
+    A modsearch sample needs its question (its checks must use the problem's numbers): [] without it.
+    """
+    if task == "modsearch":
+        fix = self_corrections(text, question) if question else None
+        if fix is None:
+            return []
+        return [{**fix, "summary": f"x={fix['first']} -> x={fix['final']} ({fix['tries']} tries)"}]
+    return [
+        {**c, "summary": f"{c['product']}: {c['first']} -> {c['final']}"}
+        for c in find_corrections(text)
+        if c["corrected"]
+    ]
+
+
+def find_aha(
+    rows: Sequence[dict[str, Any]], limit: int, questions: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Up to `limit` self-corrections that ended right, latest step first, each problem once.
+
+    Args:
+        rows: held-out sample rows (`heldout_samples.jsonl`).
+        limit: most examples.
+        questions: problem id -> question (`questions_of`); modsearch samples are read against it.
 
     Returns:
         Dicts with `id`, `step`, `answer` (gold), `text` (the trained sample), `correction` (from
-        `find_corrections`), `base_text` and `base_correct` (the step-0 sample, None without one).
+        `corrections`), `base_text` and `base_correct` (the step-0 sample, None without one).
     """
+    questions = questions or {}
     base = {r["id"]: r for r in rows if int(r["step"]) == 0}
     found: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -41,7 +71,7 @@ def find_aha(rows: Sequence[dict[str, Any]], limit: int) -> list[dict[str, Any]]
         if int(row["step"]) == 0 or row["id"] in seen:
             continue
         for text, ok in zip(row["texts"], row["correct"], strict=True):
-            fixes = [c for c in find_corrections(text) if c["corrected"]]
+            fixes = corrections(text, task_of_row(row), questions.get(row["id"]))
             if ok and fixes:
                 b = base.get(row["id"])
                 found.append(
@@ -82,7 +112,7 @@ def _cell(text: str | None) -> str:
 def aha_markdown(examples: Sequence[dict[str, Any]], questions: dict[str, str]) -> str:
     """The examples as a markdown table: step, problem, base model's answer, trained model's answer."""
     lines = [
-        "# Table 3 analogue: the trained model re-checks a wrong step and corrects it",
+        "# Table 3 analogue: the trained model checks a wrong step, re-evaluates it and corrects it",
         "",
         "| step | problem (gold) | base model (step 0) | trained model | correction |",
         "|---:|---|---|---|---|",
@@ -92,7 +122,7 @@ def aha_markdown(examples: Sequence[dict[str, Any]], questions: dict[str, str]) 
         base = "no step-0 sample" if ex["base_text"] is None else ("right" if ex["base_correct"] else "wrong")
         lines.append(
             f"| {ex['step']} | {questions.get(ex['id'], ex['id'])} (= {ex['answer']}) | {_cell(ex['base_text'])} ({base})"
-            f" | {_cell(ex['text'])} (right) | {fix['product']}: {fix['first']} -> {fix['final']} |"
+            f" | {_cell(ex['text'])} (right) | {fix['summary']} |"
         )
     if not examples:
         lines.append("| — | no held-out sample corrected a wrong step and ended right | | | |")
@@ -106,10 +136,11 @@ def make_table3(root: str | Path, out_dir: str | Path, limit: int = 3) -> list[P
     if not path.is_file():
         log.warning("table3_aha: %s has no %s (GRPO with a held-out set writes it)", root, HELDOUT_SAMPLES)
         return []
-    examples = find_aha(read_jsonl(path), limit)
+    questions = questions_of(Run.load(root))
+    examples = find_aha(read_jsonl(path), limit, questions)
     out = Path(out_dir) / f"{STEM}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(aha_markdown(examples, questions_of(Run.load(root))), encoding="utf-8")
+    out.write_text(aha_markdown(examples, questions), encoding="utf-8")
     return [out]
 
 
