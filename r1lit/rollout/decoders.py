@@ -21,6 +21,10 @@ Two implementations:
   per-call overhead of `model.forward` (mask building, cache concatenation, many tiny matmuls).
 - `HFCacheDecoder`: any causal LM, through `model.forward` with a `DynamicCache`. The fallback.
 
+A LoRA policy (a peft model, r1lit.lora) is decoded by `LlamaDecoder` on its base model, whose projections
+are then peft's LoRA layers: calling them computes base + adapter exactly as `model.forward` does. It is
+never fused (fused weights would be the base weights alone).
+
 Both are checked against a full forward pass in tests/smoke/test_hf_generator.py.
 """
 
@@ -212,7 +216,7 @@ def _rotate_half(x: torch.Tensor) -> torch.Tensor:
 class LlamaDecoder:
     """Fast incremental decoder for Llama-family models (see the module docstring)."""
 
-    def __init__(self, model: PreTrainedModel, grow_by: int = 256) -> None:
+    def __init__(self, model: PreTrainedModel, grow_by: int = 256, fuse: bool = True) -> None:
         self.model, self.inner = model, _inner(model)
         cfg = model.config
         self.n_heads = cfg.num_attention_heads
@@ -226,7 +230,7 @@ class LlamaDecoder:
         self.length = 0  # cache columns in use (identical for all rows: padding is on the left)
         self.max_length = 0
         # Per-layer fused [q; k; v] and [gate; up] weights for `step` (see `_fused_weights`), or None.
-        self.fused = _fused_weights(self.inner.layers) if _should_fuse(model) else None
+        self.fused = _fused_weights(self.inner.layers) if fuse and _should_fuse(model) else None
 
     # --- cache bookkeeping -------------------------------------------------------------------------
     def _rope_table(self, n_positions: int, like: torch.Tensor) -> None:
@@ -423,11 +427,13 @@ class HFCacheDecoder:
 
 def make_decoder(model: PreTrainedModel, kind: str = "auto") -> Decoder:
     """`kind`: "auto" (fast path when supported), "llama" (fast path, error if unsupported) or "hf"."""
-    if kind == "hf" or (kind == "auto" and not supports_llama_decoder(model)):
+    lora = hasattr(model, "peft_config") and hasattr(model, "get_base_model")  # r1lit.lora.is_lora
+    stack = model.get_base_model() if lora else model  # LoRA layers inside: called, never fused
+    if kind == "hf" or (kind == "auto" and not supports_llama_decoder(stack)):
         return HFCacheDecoder(model)
     if kind in ("auto", "llama"):
-        problems = unsupported_features(model)
+        problems = unsupported_features(stack)
         if problems:
             raise ValueError(f"decoder='llama' cannot decode this model exactly: {'; '.join(problems)}")
-        return LlamaDecoder(model)
+        return LlamaDecoder(stack, fuse=not lora)
     raise ValueError(f"unknown decoder kind {kind!r}; expected 'auto', 'llama' or 'hf'")
