@@ -17,15 +17,19 @@ OMP_NUM_THREADS:
   `speedup_vs_lm_eval` in the RESULT line) and at lm-eval's default `--batch_size 1` (how lm-eval runs
   when not told otherwise, `speedup_vs_lm_eval_batch1`; skip with `--skip-default-batch`).
 
-Where the time goes on our side (CPU seconds, r1lit-tiny, OMP_NUM_THREADS=1, a loaded 2-core machine):
-about 3.5 of ~4.8 are importing torch + transformers' Qwen2 modeling code and loading it (transformers
-itself pulls in torch._dynamo, torch.distributed, scipy and accelerate, whatever the model; loading
-`modeling_qwen2` directly imports the same modules, so the auto classes stay); hydra composes the config
-twice (~0.3); generation is under 1, grading and writing results under 0.1. r1lit's own imports are
-lazy (no sympy, math-verify, Lightning, pandas or datasets on this path). The CLI pauses the cyclic GC
-during start-up (six full collections over every imported object -> one) and exits without the
-interpreter's module teardown once the results are written: 6.2 -> 4.8 CPU s per run
-(`python -X importtime`, cProfile and strace -tt of the r1lit-eval command below).
+Where the time goes on our side (CPU seconds, r1lit-tiny, OMP_NUM_THREADS=1, 2-core machine; `python -X
+importtime`, cProfile and strace -tt of the r1lit-eval command below): of ~4.7 s, about 3 are importing
+torch + transformers' Qwen2 modeling code and loading it (transformers itself pulls in torch._dynamo,
+torch.distributed, scipy and accelerate, whatever the model; loading `modeling_qwen2` directly imports
+the same modules, so the auto classes stay); hydra composes the config twice (~0.3); generation is
+about 1, grading and writing results + report.html about 0.3. r1lit's own imports are lazy (no sympy,
+math-verify, Lightning, pandas or datasets on this path). Start-up work removed (eval/process.py), each
+changing no result: the cyclic GC is paused during start-up and start-up objects are frozen without a
+full collection (seven full collections over ~630k objects -> none); transformers' table of lazy imports,
+which it otherwise rebuilds in every process by reading ~3,400 source files, is read from a disk cache
+(r1lit/transformers_index.py; the first run on a machine builds it); the process exits without the
+interpreter's module teardown once results are written. Measured 2026-12-07, three runs each, same
+machine and load: 5.8-6.5 s and 2.76-2.89x lm-eval before the last two, 4.6-4.8 s and 3.64-3.79x after.
 
 Scores are printed as a sanity check, not compared: the two graders differ (our shared grader vs
 lm-eval's regex + exact match) and samples differ (different RNG streams).
