@@ -52,8 +52,13 @@ def _grade_rows(rows: list[dict[str, Any]], kind: str, timeout_s: float, process
     """Fill pred / correct / status of `rows` (with `completion` and `gold`) using the shared grader."""
     from r1lit.grading import grade_many
 
-    verdicts = grade_many([r["completion"] for r in rows], [r["gold"] for r in rows], kind=kind,
-                          processes=processes, timeout_s=timeout_s)  # fmt: skip
+    verdicts = grade_many(
+        [r["completion"] for r in rows],
+        [r["gold"] for r in rows],
+        kind=kind,
+        processes=processes,
+        timeout_s=timeout_s,
+    )
     for row, v in zip(rows, verdicts, strict=True):
         row.update(pred=v.pred, correct=v.correct, status=v.status)
 
@@ -88,8 +93,16 @@ def rescore_external(
         gold = field_values(record, fields["gold"])[0]
         gold = str(int(gold)) if isinstance(gold, float) and gold.is_integer() else str(gold)
         for idx, response in enumerate(field_values(record, fields["response"])):
-            rows.append({"problem_id": pid, "sample_idx": idx, "kind": kind, "completion": response or "",
-                         "response_prefix": "", "gold": gold})  # fmt: skip
+            rows.append(
+                {
+                    "problem_id": pid,
+                    "sample_idx": idx,
+                    "kind": kind,
+                    "completion": response or "",
+                    "response_prefix": "",
+                    "gold": gold,
+                }
+            )
     if not rows:
         raise ValueError(f"{path}: no records")
     _grade_rows(rows, kind, timeout_s, processes)
@@ -97,8 +110,13 @@ def rescore_external(
     return rows, summarize(rows, k, n_boot=n_boot, seed=seed)
 
 
-def _regrade_benchmark(name: str, bench_cfg: dict[str, Any] | None, rows: list[dict[str, Any]],
-                       problems: dict[str, dict[str, Any]], workers: int = 1) -> int:  # fmt: skip
+def _regrade_benchmark(
+    name: str,
+    bench_cfg: dict[str, Any] | None,
+    rows: list[dict[str, Any]],
+    problems: dict[str, dict[str, Any]],
+    workers: int = 1,
+) -> int:
     """Regrade one benchmark's rows in place with its own `grade` (`workers` threads); returns how many verdicts changed."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -108,8 +126,13 @@ def _regrade_benchmark(name: str, bench_cfg: dict[str, Any] | None, rows: list[d
 
     def regrade(row: dict[str, Any]) -> dict[str, Any]:
         p = problems.get(str(row["problem_id"]), {"gold": row["gold"], "kind": row["kind"], "meta": {}})
-        problem = Problem(id=str(row["problem_id"]), prompt=row.get("prompt", ""), gold=p["gold"], kind=p["kind"],
-                          meta=p["meta"])  # fmt: skip
+        problem = Problem(
+            id=str(row["problem_id"]),
+            prompt=row.get("prompt", ""),
+            gold=p["gold"],
+            kind=p["kind"],
+            meta=p["meta"],
+        )
         text = (row.get("response_prefix") or "") + row["completion"]
         if bench is not None:
             v = bench.grade(problem, text)
@@ -155,8 +178,13 @@ def main(argv: list[str] | None = None) -> None:
     """`python -m r1lit_eval.rescore`: grade an external generations file and print its metrics."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("path", help="JSONL of generations, one record per problem")
-    parser.add_argument("--field", action="append", default=[], metavar="OURS=SPEC",
-                        help="response=code[0] gold=answer id=idx (repeat the flag)")  # fmt: skip
+    parser.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="OURS=SPEC",
+        help="response=code[0] gold=answer id=idx (repeat the flag)",
+    )
     parser.add_argument("--kind", default="math", choices=["math", "int", "choice"])
     parser.add_argument("--k", type=int, default=None, help="samples per problem for cons@k")
     parser.add_argument("--processes", type=int, default=0, help="grader worker processes")

@@ -60,8 +60,12 @@ class RunOptions:
         require(self, "batch_size", self.batch_size >= 1, "an int >= 1")
         require(self, "limit", self.limit is None or self.limit >= 1, "an int >= 1 or null (all problems)")
         require(self, "shard_count", self.shard_count >= 1, "an int >= 1")
-        require(self, "shard_index", 0 <= self.shard_index < self.shard_count,
-                f"null or 0 <= index < shard.count={self.shard_count}")  # fmt: skip
+        require(
+            self,
+            "shard_index",
+            0 <= self.shard_index < self.shard_count,
+            f"null or 0 <= index < shard.count={self.shard_count}",
+        )
         require(self, "bootstrap_samples", self.bootstrap_samples >= 0, "an int >= 0")
 
 
@@ -141,9 +145,13 @@ def _batches(problems: list[Problem], keys: list[str], cache: GenerationCache, k
 
 
 def check_prompt_lengths(
-    name: str, problems: Sequence[Problem], prompts: Sequence[Prompt], tokenizer: Any | None,
-    context: int | None, overflow: str,
-) -> None:  # fmt: skip
+    name: str,
+    problems: Sequence[Problem],
+    prompts: Sequence[Prompt],
+    tokenizer: Any | None,
+    context: int | None,
+    overflow: str,
+) -> None:
     """Under `prompt_overflow=fail`, name every problem whose prompt leaves no room in the context, before
     generating anything (the generator would stop at the first one)."""
     if tokenizer is None or context is None or overflow != "fail":
@@ -188,11 +196,18 @@ def generate_missing(
                 outs = generator.generate([prompts[i] for i, _ in items], replace(opts.params, n=n))
                 for (i, missing), comps in zip(items, outs, strict=True):
                     for idx, comp in zip(missing, comps, strict=True):
-                        records.append({
-                            "key": keys[i], "idx": idx, "text": comp.text, "finish_reason": comp.finish_reason,
-                            "n_tokens": len(comp.token_ids), "n_prompt_tokens": len(comp.prompt_token_ids),
-                            "max_new_tokens": comp.max_new_tokens, "prompt_truncated": comp.prompt_truncated,
-                        })  # fmt: skip
+                        records.append(
+                            {
+                                "key": keys[i],
+                                "idx": idx,
+                                "text": comp.text,
+                                "finish_reason": comp.finish_reason,
+                                "n_tokens": len(comp.token_ids),
+                                "n_prompt_tokens": len(comp.prompt_token_ids),
+                                "max_new_tokens": comp.max_new_tokens,
+                                "prompt_truncated": comp.prompt_truncated,
+                            }
+                        )
             cache.add(records)
             done += len(records)
             bar.update(len(records))
@@ -200,9 +215,15 @@ def generate_missing(
 
 
 def grade_samples(
-    name: str, bench: Benchmark, problems: list[Problem], prompts: list[Prompt], keys: list[str],
-    cache: GenerationCache, opts: RunOptions, prefixes: Sequence[str],
-) -> list[dict[str, Any]]:  # fmt: skip
+    name: str,
+    bench: Benchmark,
+    problems: list[Problem],
+    prompts: list[Prompt],
+    keys: list[str],
+    cache: GenerationCache,
+    opts: RunOptions,
+    prefixes: Sequence[str],
+) -> list[dict[str, Any]]:
     """One row (`r1lit.evaluation.rows`, the per-sample JSONL) for each of the k samples of each problem.
 
     `prefixes[i]` starts problem i's responses (`row_prefix`): recorded as the rows' `response_prefix`
@@ -259,17 +280,26 @@ def context_summary(
     """
     budgets = [r["max_new_tokens"] for r in rows if r.get("max_new_tokens") is not None]
     block = {
-        "max_context": context, "max_new_tokens": requested, "n_capped": sum(b < requested for b in budgets),
+        "max_context": context,
+        "max_new_tokens": requested,
+        "n_capped": sum(b < requested for b in budgets),
         "n_prompt_truncated": sum(1 for r in rows if r.get("prompt_truncated")),
-        "budget_min": min(budgets, default=None), "budget_max": max(budgets, default=None),
-    }  # fmt: skip
+        "budget_min": min(budgets, default=None),
+        "budget_max": max(budgets, default=None),
+    }
     if warn and (block["n_capped"] or block["n_prompt_truncated"]):
         log.warning(
             "%s: the model's context (%s positions) capped %d of %d samples below max_new_tokens=%d "
             "(budgets %s-%s new tokens; finish reason 'length' when reached); %d samples from left-truncated prompts",
-            name, context, block["n_capped"], len(rows), requested, block["budget_min"], block["budget_max"],
+            name,
+            context,
+            block["n_capped"],
+            len(rows),
+            requested,
+            block["budget_min"],
+            block["budget_max"],
             block["n_prompt_truncated"],
-        )  # fmt: skip
+        )
     return block
 
 
@@ -316,15 +346,26 @@ def run_benchmark(
     check_sandbox_health(rows, name)
     summary = summarize(rows, opts.k, n_boot=opts.bootstrap_samples, seed=opts.seed)
     summary.update(
-        n_generated=generated, n_cached=cached_before, generation_seconds=round(gen_seconds, 3),
+        n_generated=generated,
+        n_cached=cached_before,
+        generation_seconds=round(gen_seconds, 3),
         wall_seconds=round(time.perf_counter() - start, 3),
         samples_per_second=round(generated / gen_seconds, 3) if generated and gen_seconds > 0 else None,
-        source=getattr(bench, "provenance", {}), sampling={**asdict(opts.params), "n": opts.k},
-        response_prefix=opts.response_prefix, shard=[opts.shard_index, opts.shard_count],
+        source=getattr(bench, "provenance", {}),
+        sampling={**asdict(opts.params), "n": opts.k},
+        response_prefix=opts.response_prefix,
+        shard=[opts.shard_index, opts.shard_count],
         context=context_summary(name, rows, opts.params.max_new_tokens, context),
-    )  # fmt: skip
-    log.info("%s: pass@1 %.4f over %d problems x %d samples (%d generated, %d cached)",
-             name, summary["pass@1"], summary["n_problems"], opts.k, generated, cached_before)  # fmt: skip
+    )
+    log.info(
+        "%s: pass@1 %.4f over %d problems x %d samples (%d generated, %d cached)",
+        name,
+        summary["pass@1"],
+        summary["n_problems"],
+        opts.k,
+        generated,
+        cached_before,
+    )
     return summary
 
 

@@ -157,8 +157,10 @@ def chunked_logprobs_and_entropy(
     """
     _check_temperature(temperature)
     if hidden.dim() != 3 or hidden.shape[:-1] != index.shape or chunk_size < 1:
-        raise ValueError(f"expected hidden [B, L, E], index [B, L], chunk_size >= 1; got "
-                         f"{tuple(hidden.shape)}, {tuple(index.shape)}, {chunk_size}")  # fmt: skip
+        raise ValueError(
+            f"expected hidden [B, L, E], index [B, L], chunk_size >= 1; got "
+            f"{tuple(hidden.shape)}, {tuple(index.shape)}, {chunk_size}"
+        )
     want_entropy = with_entropy or entropy_grad
 
     def score(h: Tensor, idx: Tensor) -> tuple[Tensor, Tensor]:  # [C, E], [C] -> [C], [C]

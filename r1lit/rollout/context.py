@@ -103,5 +103,10 @@ def warn_capped_once(where: str, completions: Sequence[Any], requested: int, con
         log.warning(
             "%s: the model's context (%s positions) capped %d of %d samples below max_new_tokens=%d "
             "(they end with finish reason 'length') and left-truncated %d prompts; warned once",
-            where, context, capped, len(completions), requested, truncated,
-        )  # fmt: skip
+            where,
+            context,
+            capped,
+            len(completions),
+            requested,
+            truncated,
+        )

@@ -146,8 +146,11 @@ def unsupported_features(model: PreTrainedModel) -> list[str]:
     if not hasattr(model, "lm_head"):
         return ["no lm_head"]
     problems = [f"{k}={getattr(config, k)!r}" for k in UNSUPPORTED_CONFIG if getattr(config, k, None)]
-    problems += [f"{_type_name(m)} is not one of {MODEL_CLASSES}" for m in (model, inner)
-                 if _type_name(m) not in MODEL_CLASSES]  # fmt: skip
+    problems += [
+        f"{_type_name(m)} is not one of {MODEL_CLASSES}"
+        for m in (model, inner)
+        if _type_name(m) not in MODEL_CLASSES
+    ]
     if type(model.lm_head) is not torch.nn.Linear or type(inner.embed_tokens) is not torch.nn.Embedding:
         problems.append("lm_head / embed_tokens are not plain Linear / Embedding")
     problems += [

@@ -92,8 +92,15 @@ class ScriptedGenerator:
         if len(ids) > budget.max_new_tokens:
             ids, reason = ids[: budget.max_new_tokens], "length"
             text = self._decode(ids)
-        return Completion(text, ids, [self.logprob] * len(ids), reason, budget.prompt_ids,
-                          budget.max_new_tokens, budget.prompt_truncated)  # fmt: skip
+        return Completion(
+            text,
+            ids,
+            [self.logprob] * len(ids),
+            reason,
+            budget.prompt_ids,
+            budget.max_new_tokens,
+            budget.prompt_truncated,
+        )
 
     def generate(self, prompts: Sequence[Prompt], params: SamplingParams) -> list[list[Completion]]:
         """For each prompt, `params.n` scripted completions (see the class docstring)."""

@@ -127,10 +127,14 @@ class HFGenerator:
         """For each prompt, in order, `params.n` completions (see `r1lit.rollout.base.Generator`)."""
         start = time.perf_counter()
         budgets = [
-            fit_to_context(encode_prompt(self.tokenizer, p), params.max_new_tokens, self.max_context,
-                           params.prompt_overflow)
+            fit_to_context(
+                encode_prompt(self.tokenizer, p),
+                params.max_new_tokens,
+                self.max_context,
+                params.prompt_overflow,
+            )
             for p in prompts
-        ]  # fmt: skip
+        ]
         encoded = [b.prompt_ids for b in budgets]
         seed = params.seed if params.seed is not None else int(torch.randint(0, 2**62, (1,)).item())
         rng = torch.Generator(device=self.device).manual_seed(seed)

@@ -52,10 +52,18 @@ def tiny_qwen2(
 
     overrides.setdefault("intermediate_size", 2 * hidden)
     config = Qwen2Config(
-        vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024, tie_word_embeddings=True,
-        pad_token_id=0, bos_token_id=None, eos_token_id=[1, 3], **overrides,
-    )  # fmt: skip
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+        tie_word_embeddings=True,
+        pad_token_id=0,
+        bos_token_id=None,
+        eos_token_id=[1, 3],
+        **overrides,
+    )
     torch.manual_seed(seed)
     model = Qwen2ForCausalLM(config)
     model.generation_config.eos_token_id = [1, 3]

@@ -114,10 +114,14 @@ class VLLMGenerator:
         if self.policy is not None:
             self.load_weights(self.policy)
         budgets = [
-            fit_to_context(encode_prompt(self.tokenizer, p), params.max_new_tokens, self.max_context,
-                           params.prompt_overflow)
+            fit_to_context(
+                encode_prompt(self.tokenizer, p),
+                params.max_new_tokens,
+                self.max_context,
+                params.prompt_overflow,
+            )
             for p in prompts
-        ]  # fmt: skip
+        ]
         requests = [{"prompt_token_ids": b.prompt_ids} for b in budgets]
         seeds = [None if params.seed is None else params.seed + i for i in range(len(prompts))]
         per_prompt = [self._params(params, s, b.max_new_tokens) for s, b in zip(seeds, budgets, strict=True)]
@@ -133,5 +137,12 @@ class VLLMGenerator:
         logprobs = [step[tok].logprob for step, tok in zip(out.logprobs or [], token_ids, strict=False)]
         text, hit = truncate_at_stop(out.text, params.stop)
         reason = "stop" if (out.finish_reason == "stop" or hit) else "length"
-        return Completion(text, token_ids, logprobs, reason, list(budget.prompt_ids), budget.max_new_tokens,
-                          budget.prompt_truncated)  # fmt: skip
+        return Completion(
+            text,
+            token_ids,
+            logprobs,
+            reason,
+            list(budget.prompt_ids),
+            budget.max_new_tokens,
+            budget.prompt_truncated,
+        )

@@ -49,11 +49,18 @@ def table_row(row: dict[str, Any]) -> list[str]:
     seconds = row.get("seconds")
     note = rejection_note(row["model"]) if row.get("kind") == "rejection_sampling" else ""
     return [
-        row["stage"], row.get("kind", ""), row.get("from", "—"), row.get("status", ""),
-        _fmt(None if seconds is None else seconds / 60, 1), _fmt(ev.get("pass@1")), _fmt(ev.get("cons@k")),
-        _fmt(ev.get("mean_completion_tokens"), 1), _fmt(ev.get("truncated_rate"), 2),
-        _fmt(ev.get("unparseable_rate"), 2), note,
-    ]  # fmt: skip
+        row["stage"],
+        row.get("kind", ""),
+        row.get("from", "—"),
+        row.get("status", ""),
+        _fmt(None if seconds is None else seconds / 60, 1),
+        _fmt(ev.get("pass@1")),
+        _fmt(ev.get("cons@k")),
+        _fmt(ev.get("mean_completion_tokens"), 1),
+        _fmt(ev.get("truncated_rate"), 2),
+        _fmt(ev.get("unparseable_rate"), 2),
+        note,
+    ]
 
 
 def markdown(rows: list[dict[str, Any]], k: int) -> str:

@@ -96,24 +96,33 @@ def trace_records(
             "n_tokens": len(c.token_ids),
             "prompt_truncated": c.prompt_truncated,
             **extra,
-        }  # fmt: skip
+        }
         for j, (c, reason) in enumerate(zip(group, reasons, strict=True))
         if reason is None
     ]
 
 
 def progress_line(
-    record: Record, chunk: int, group: Sequence[Completion], reasons: list[str | None], kind: str,
+    record: Record,
+    chunk: int,
+    group: Sequence[Completion],
+    reasons: list[str | None],
+    kind: str,
     max_new_tokens: int,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """What the dataset card aggregates for one prompt (sample accuracy is graded independently of filters)."""
     correct = sum(check(record, c.text, kind=kind).correct for c in group)  # the task's one check
     capped, _ = count_capped(group, max_new_tokens)
     return {
-        "id": str(record["id"]), "chunk": chunk, "n_samples": len(group), "n_correct": correct,
-        "tokens": sum(len(c.token_ids) for c in group), "counts": dict(count_reasons(reasons)),
-        "capped": capped, "prompt_truncated": group[0].prompt_truncated if group else 0,
-    }  # fmt: skip
+        "id": str(record["id"]),
+        "chunk": chunk,
+        "n_samples": len(group),
+        "n_correct": correct,
+        "tokens": sum(len(c.token_ids) for c in group),
+        "counts": dict(count_reasons(reasons)),
+        "capped": capped,
+        "prompt_truncated": group[0].prompt_truncated if group else 0,
+    }
 
 
 def load_generator(
@@ -163,23 +172,37 @@ def rendered(tokenizer: Any, prompt: Prompt) -> str:
 
 
 def sample_chunk(
-    generator: Any, tokenizer: Any, records: list[Record], index: int, template: str,
-    sampling: SamplingParams, filters: TraceFilters, seed: int,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    generator: Any,
+    tokenizer: Any,
+    records: list[Record],
+    index: int,
+    template: str,
+    sampling: SamplingParams,
+    filters: TraceFilters,
+    seed: int,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Sample and filter one chunk; returns (kept trace records, progress lines)."""
     prompts = [build_prompt(template, r["question"]) for r in records]
     groups = generator.generate(prompts, dataclasses.replace(sampling, seed=chunk_seed(seed, index)))
     warn_capped_once(
-        "rejection sampling", [c for g in groups for c in g], sampling.max_new_tokens,
+        "rejection sampling",
+        [c for g in groups for c in g],
+        sampling.max_new_tokens,
         getattr(generator, "max_context", None),
-    )  # fmt: skip
+    )
     traces, progress = [], []
     for record, prompt, group in zip(records, prompts, groups, strict=True):
         text = rendered(tokenizer, prompt)
         reasons = rejection_reasons(
-            [c.text for c in group], [len(c.token_ids) for c in group], [c.finish_reason == "length" for c in group],
-            prompt=text, answer=record.get("answer"), filters=filters, question=record["question"], record=record,
-        )  # fmt: skip
+            [c.text for c in group],
+            [len(c.token_ids) for c in group],
+            [c.finish_reason == "length" for c in group],
+            prompt=text,
+            answer=record.get("answer"),
+            filters=filters,
+            question=record["question"],
+            record=record,
+        )
         # a raw prompt is stored as rendered, its prefill included; chat messages are not
         prefill = "" if isinstance(prompt, str) else prefilled(text)
         traces += trace_records(record, prompt, group, reasons, prefill)
@@ -272,8 +295,16 @@ def run(
                 sum(p["n_samples"] for p in progress),
                 elapsed,
             )
-    source = {"model": model_name_or_path, "revision": revision, "dtype": dtype, "template": template,
-              "backend": rollout["backend"], "seed": seed, "limit": limit, "chunk_size": chunk_size}  # fmt: skip
+    source = {
+        "model": model_name_or_path,
+        "revision": revision,
+        "dtype": dtype,
+        "template": template,
+        "backend": rollout["backend"],
+        "seed": seed,
+        "limit": limit,
+        "chunk_size": chunk_size,
+    }
     card = write_card(
         out,
         source,
