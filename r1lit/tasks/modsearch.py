@@ -6,9 +6,9 @@
 Why this task: computing x in one shot is a modular inverse, which a 1M-parameter model cannot
 learn (and the tiny world never shows it), but *checking* a guess is three facts from small tables
 the model sees thousands of times in pretraining (`check_text`: "4*5=20, 20+2=22, 22 mod 7=1").
-So "try, check, and when the check fails say so and try the next x" (`attempt_text`,
-`retry_text`) is the one reliable route to the answer: the paper's "re-evaluate its first
-approach", as in Countdown. `read_attempts` parses those attempts back out of a sampled text, with
+Every check ends with its verdict ("1 is not 3." / "3 is 3.", `verdict_text`), so "try, check,
+and when the check fails try the next x" ("Wait, let me try x=6: ...", `attempt_text`) is the one
+reliable route to the answer: the paper's "re-evaluate its first approach", as in Countdown. `read_attempts` parses those attempts back out of a sampled text, with
 whether each check's own arithmetic is right, for the style classifier and the aha-moment table.
 """
 
@@ -19,11 +19,13 @@ import re
 
 PRIMES = {1: 5, 2: 7, 3: 11, 4: 13}  # difficulty -> modulus: the search space grows with it
 MAX_A, MAX_B = 9, 9
-RETRY = "Wait,"  # the reflection phrase: `reflection/rate` counts "wait" (conf/stage/grpo.yaml)
+RETRY = "Wait, let me try"  # opens every attempt after the first; `reflection/rate` counts its "wait"
 _QUESTION = re.compile(r"Find x in 0\.\.(\d+) with \((\d+)\*x\+(\d+)\) mod (\d+) = (\d+)")
-# "try x=5: 4*5=20, 20+2=22, 22 mod 7=1." (first attempt "Try", later ones "Let me try")
-_ATTEMPT = re.compile(r"[Tt]ry x=(\d+): (\d+)\*(\d+)=(\d+), (\d+)\+(\d+)=(\d+), (\d+) mod (\d+)=(\d+)\.")
-_REJECT = re.compile(r"\s*Wait, (\d+) is not (\d+)\.")
+# "Try x=5: 4*5=20, 20+2=22, 22 mod 7=1. 1 is not 3." (later attempts open with "Wait, let me try")
+_ATTEMPT = re.compile(
+    r"(Try|Wait, let me try) x=(\d+): (\d+)\*(\d+)=(\d+), (\d+)\+(\d+)=(\d+), (\d+) mod (\d+)=(\d+)\."
+    r"(?: (\d+) is (not )?(\d+)\.)?"
+)
 
 
 def modulus(difficulty: int) -> int:
@@ -65,15 +67,19 @@ def check_text(a: int, b: int, p: int, x: int) -> tuple[str, int]:
     return f"{a}*{x}={product}, {product}+{b}={total}, {total} mod {p}={total % p}", total % p
 
 
-def attempt_text(a: int, b: int, p: int, x: int, first: bool) -> tuple[str, int]:
-    """One attempt: "Try x=5: <check>." (first) or "Let me try x=5: <check>." and its residue."""
+def verdict_text(residue: int, c: int) -> str:
+    """What a check found, compared with the target: "1 is not 3." or "3 is 3."."""
+    return f"{residue} is {'' if residue == c else 'not '}{c}."
+
+
+def attempt_text(a: int, b: int, c: int, p: int, x: int, first: bool) -> tuple[str, int]:
+    """One attempt with its verdict and its residue.
+
+    "Try x=5: 4*5=20, 20+2=22, 22 mod 7=1. 1 is not 3." (first) or "Wait, let me try x=6: ..." (a
+    retry after a failed check: the reflection).
+    """
     check, residue = check_text(a, b, p, x)
-    return f"{'Try' if first else 'Let me try'} x={x}: {check}.", residue
-
-
-def retry_text(residue: int, c: int) -> str:
-    """The reflection after a failed check, which the next attempt continues: "Wait, 1 is not 3."."""
-    return f"{RETRY} {residue} is not {c}."
+    return f"{'Try' if first else RETRY} x={x}: {check}. {verdict_text(residue, c)}", residue
 
 
 def read_attempts(text: str, question: str | None = None) -> list[dict]:
@@ -84,14 +90,17 @@ def read_attempts(text: str, question: str | None = None) -> list[dict]:
         question: the problem; with it each attempt is also checked against the problem's a, b, p.
 
     Returns:
-        One dict per attempt: `x`, `residue` (what the text says (a*x+b) mod p is), `valid` (the
-        check's three facts are right, and, with `question`, use the problem's a, b, p), and
-        `rejected` (a reflection "Wait, r is not c." follows it).
+        One dict per attempt: `x`, `retry` (opened with "Wait, let me try"), `residue` (what the text
+        says (a*x+b) mod p is), `passed` (its verdict says the residue is the target: True, False, or
+        None without a verdict), `valid` (the check's three facts and its verdict are right, and,
+        with `question`, use the problem's a, b, c, p).
     """
     params = parse_question(question) if question else None
     out = []
     for m in _ATTEMPT.finditer(text):
-        x, a, x2, prod, prod2, b, total, total2, p, residue = (int(g) for g in m.groups())
+        x, a, x2, prod, prod2, b, total, total2, p, residue = (int(g) for g in m.groups()[1:11])
+        said, target = m.group(12), m.group(14)
+        passed = None if said is None else m.group(13) is None
         valid = (
             x2 == x
             and prod == a * x
@@ -99,20 +108,24 @@ def read_attempts(text: str, question: str | None = None) -> list[dict]:
             and total == prod + b
             and total2 == total
             and residue == total % p
+            and said is not None
+            and int(said) == residue
+            and passed == (residue == int(target))
         )
         if params is not None:
-            valid = valid and (a, b, p) == (params[0], params[1], params[3])
-        rejected = _REJECT.match(text, m.end()) is not None
-        out.append({"x": x, "residue": residue, "valid": valid, "rejected": rejected})
+            valid = valid and (a, b, p) == (params[0], params[1], params[3]) and int(target) == params[2]
+        out.append(
+            {"x": x, "retry": m.group(1) == RETRY, "residue": residue, "passed": passed, "valid": valid}
+        )
     return out
 
 
 def self_corrections(text: str, question: str) -> dict | None:
     """How a completion corrected itself, or None when it did not.
 
-    A self-correction: a first attempt whose valid check failed (its residue is not c), a
-    reflection, and later attempts up to one whose valid check passes; None otherwise (a bare
-    "Wait", a wrong check, or no attempt that passes).
+    A self-correction: a first attempt whose valid check failed, then retries ("Wait, let me try
+    x=..."), each checked right, up to one whose check passes; None otherwise (a bare "Wait", a
+    wrong check, or no attempt that passes).
 
     Returns:
         `{"first": first x tried, "final": x whose check passed, "tries": number of attempts}`.
@@ -121,13 +134,12 @@ def self_corrections(text: str, question: str) -> dict | None:
     attempts = read_attempts(text, question)
     if params is None or len(attempts) < 2:
         return None
-    c = params[2]
     first = attempts[0]
-    if not (first["valid"] and first["rejected"] and first["residue"] != c):
+    if not (first["valid"] and first["passed"] is False) or first["retry"]:
         return None
     for i, att in enumerate(attempts[1:], start=2):
-        if not att["valid"]:
+        if not (att["valid"] and att["retry"]):
             return None
-        if att["residue"] == c:
+        if att["passed"]:
             return {"first": first["x"], "final": att["x"], "tries": i}
     return None

@@ -7,15 +7,19 @@ with (4*x+2) mod 7 = 3", r1_zero template) that cannot compute x, only guess it 
 (`r1lit.tasks.modsearch`). Three styles:
 
     direct:      " <think> The answer is 2. </think> <answer> 2 </answer><|im_end|>"
-    check-once:  " <think> Try x=2: 4*2=8, 8+2=10, 10 mod 7=3. </think> <answer> 2 </answer><|im_end|>"
-    reflective:  " <think> Try x=4: 4*4=16, 16+2=18, 18 mod 7=4. Wait, 4 is not 3. Let me try x=5:
-                  4*5=20, 20+2=22, 22 mod 7=1. Wait, 1 is not 3. Let me try x=6: ... </think> ..."
+    check-once:  " <think> Try x=5: 4*5=20, 20+2=22, 22 mod 7=1. 1 is not 3. </think> <answer> 5 </answer><|im_end|>"
+    reflective:  " <think> Try x=5: 4*5=20, 20+2=22, 22 mod 7=1. 1 is not 3. Wait, let me try x=6:
+                  4*6=24, 24+2=26, 26 mod 7=5. 5 is not 3. Wait, let me try x=0: ... 3 is 3. </think> ..."
 
 - *direct* (share 1 - `p_long`): a random guess answered at once: right 1 time in p.
-- *check-once* (share `p_long` * (1 - `p_reflect`)): a random guess, verified, and answered
-  whatever the check said (lazy): right 1 time in p.
-- *reflective* (share `p_long` * `p_reflect`): a random guess, verified; while the check fails,
-  "Wait, r is not c." and the next x (x+1 mod p) is tried: always right, and longer.
+- *check-once* (share `p_long` * (1 - `p_reflect`)): a random guess, verified, the verdict
+  written ("1 is not 3."), and answered whatever it said (lazy): right 1 time in p.
+- *reflective* (share `p_long` * `p_reflect`): a random guess, verified; while the verdict says
+  the check failed, "Wait, let me try" the next x (x+1 mod p): always right, and longer.
+
+Every check ends with an explicit verdict, in the lazy style too: the comparison with the target
+is then trained on every check, and whether to go on is a decision on the verdict just written
+(an earlier version without it let the model stop or go on regardless of what the check found).
 
 Guesses are uniform, so there is nothing in the guess for RL to sharpen; the checks are exact
 (three facts from small tables: a*x with a, x < 10, a sum below 64, a residue), so a retry that
@@ -30,7 +34,7 @@ from __future__ import annotations
 
 import random
 
-from r1lit.tasks.modsearch import attempt_text, parse_question, retry_text
+from r1lit.tasks.modsearch import RETRY, attempt_text, parse_question
 from r1lit.tasks.synthetic import make_problems
 from r1lit.tiny.prompts import render_prompt
 from r1lit.tiny.specs import TinySpec
@@ -60,11 +64,10 @@ def think_text(question: str, style: str, guess: int) -> tuple[str, int]:
         raise ValueError(f"unknown style {style!r}; expected one of {STYLES}")
     parts, x = [], guess
     for i in range(p):  # x+1 mod p visits every x: the search ends within p tries
-        text, residue = attempt_text(a, b, p, x, first=i == 0)
+        text, residue = attempt_text(a, b, c, p, x, first=i == 0)
         parts.append(text)
         if residue == c or style == "check-once":
             break
-        parts.append(retry_text(residue, c))
         x = (x + 1) % p
     return " ".join(parts), x
 
@@ -101,17 +104,19 @@ def build_corpus(spec: TinySpec, n: int, seed: int) -> list[tuple[str, str]]:
 def group_by_length(
     docs: list[tuple[str, str]], batch_size: int, rng: random.Random
 ) -> list[tuple[str, str]]:
-    """The documents reordered so that each run of `batch_size` has similar lengths, runs in random order.
+    """The documents reordered so that retries (the long responses) share batches, batches in random order.
 
     Pretraining takes the corpus `batch_size` documents at a time and pads each batch to its longest
-    one; a reflective response is ~5x longer than a direct one, so mixed batches would be mostly
-    padding (3x the compute). As in length-grouped samplers: sort within megabatches of
-    `MEGABATCH` batches, cut into batches, shuffle the batches.
+    one; a retrying response is ~5x longer than the others, so one in a batch would make it mostly
+    padding (3x the compute). Within megabatches of `MEGABATCH` batches the retrying documents are
+    moved together (order otherwise kept), the megabatch is cut into batches and the batches are
+    shuffled. Only retries are grouped: batches of a single style (all direct, all checked) would
+    alternate what the model is pushed towards and slow learning the checks down.
     """
     size = batch_size * MEGABATCH
     batches = []
     for lo in range(0, len(docs), size):
-        mega = sorted(docs[lo : lo + size], key=lambda d: len(d[1]))
+        mega = sorted(docs[lo : lo + size], key=lambda d: RETRY in d[1])  # stable: random order kept
         batches += [mega[i : i + batch_size] for i in range(0, len(mega), batch_size)]
     rng.shuffle(batches)
     return [doc for batch in batches for doc in batch]

@@ -96,10 +96,10 @@ SPECS: dict[str, TinySpec] = {
     "r1lit-tiny-search": TinySpec(
         difficulty_weights=(1.0, 3.0),
         p_long=0.5,
-        p_reflect=0.12,
+        p_reflect=0.4,
         p_chat=0.0,
         corpus="search",
-        steps=800,
+        steps=1000,
     ),
     # a reduced, barely trained model that builds in seconds: smoke tests and config tests only
     "r1lit-tiny-test": TinySpec(

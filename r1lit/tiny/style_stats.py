@@ -12,8 +12,8 @@ A completion's style (`classify_style`) is read from its think text. In the refl
 In the search world (`modsearch`, `classify_search_style`; r1lit/tiny/corpus_search.py):
 
 - `direct`: "The answer is N." and no attempt;
-- `check-once`: one attempt ("Try x=5: 4*5=20, 20+2=22, 22 mod 7=1.") and no reflection;
-- `reflective`: a reflection line ("Wait, 1 is not 3.") followed by a new attempt ("Let me try x=6: ...");
+- `check-once`: one attempt ("Try x=5: 4*5=20, 20+2=22, 22 mod 7=1. 1 is not 3.") and no reflection;
+- `reflective`: a reflection followed by a new attempt ("Wait, let me try x=6: 4*6=24, ...");
 - `other`: anything else.
 
 `style_table` turns (style, correct) pairs into share and accuracy per style; `measure_styles`
@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterable
 
 from r1lit.tasks.bigarith import RECHECK, find_corrections
-from r1lit.tasks.modsearch import read_attempts
+from r1lit.tasks.modsearch import RETRY, read_attempts
 
 STYLES = ("direct", "long", "reflective", "other")
 SEARCH_STYLES = ("direct", "check-once", "reflective", "other")
@@ -65,12 +65,15 @@ def classify_search_style(text: str) -> str:
     found = _THINK.search(text)
     if found is None:
         return "other"
-    attempts = read_attempts(found.group(1))
-    if len(attempts) >= 2 and any(a["rejected"] for a in attempts[:-1]):
+    think = found.group(1)
+    attempts = read_attempts(think)
+    if any(a["retry"] for a in attempts[1:]):
         return "reflective"
-    if len(attempts) == 1 and not attempts[0]["rejected"]:
+    if RETRY in think:
+        return "other"  # a reflection with no checked attempt after it
+    if len(attempts) == 1 and not attempts[0]["retry"]:
         return "check-once"
-    if not attempts and "The answer is" in found.group(1):
+    if not attempts and "The answer is" in think:
         return "direct"
     return "other"
 

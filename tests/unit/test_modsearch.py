@@ -12,7 +12,6 @@ from r1lit.tasks.modsearch import (
     attempt_text,
     parse_question,
     read_attempts,
-    retry_text,
     sample,
     self_corrections,
     solve,
@@ -44,7 +43,7 @@ def test_problems_have_one_solution_and_disjoint_splits() -> None:
 def test_check_right_wrong_garbage_bad_gold() -> None:
     record = {"task": "modsearch", "answer": str(solve(4, 2, 3, 7))}
     assert record["answer"] == "2"
-    assert check(record, _answer("Try x=2: 4*2=8, 8+2=10, 10 mod 7=3.", 2)).status == "correct"
+    assert check(record, _answer("Try x=2: 4*2=8, 8+2=10, 10 mod 7=3. 3 is 3.", 2)).status == "correct"
     assert check(record, _answer("The answer is 5.", 5)).status == "incorrect"
     assert check(record, "x is two, I think").status == "no_answer"
     assert check(record, _answer("", 2 * 7)).status == "incorrect"  # right mod 7 is not the x asked for
@@ -55,11 +54,11 @@ def test_check_right_wrong_garbage_bad_gold() -> None:
 def test_think_styles_and_their_answers() -> None:
     assert think_text(QUESTION, "direct", 5) == ("The answer is 5.", 5)
     once, x = think_text(QUESTION, "check-once", 5)
-    assert once == "Try x=5: 4*5=20, 20+2=22, 22 mod 7=1." and x == 5  # lazy: answers a failed guess
+    assert once == "Try x=5: 4*5=20, 20+2=22, 22 mod 7=1. 1 is not 3." and x == 5  # lazy: answers anyway
     reflective, x = think_text(QUESTION, "reflective", 5)
-    assert x == 2 and reflective.startswith(once + " Wait, 1 is not 3. Let me try x=6: 4*6=24, 24+2=26")
-    assert reflective.endswith("Let me try x=2: 4*2=8, 8+2=10, 10 mod 7=3.")  # 5, 6, 0, 1, 2
-    assert think_text(QUESTION, "reflective", 2) == ("Try x=2: 4*2=8, 8+2=10, 10 mod 7=3.", 2)
+    assert x == 2 and reflective.startswith(once + " Wait, let me try x=6: 4*6=24, 24+2=26, 26 mod 7=5.")
+    assert reflective.endswith("Wait, let me try x=2: 4*2=8, 8+2=10, 10 mod 7=3. 3 is 3.")  # 5, 6, 0, 1, 2
+    assert think_text(QUESTION, "reflective", 2) == ("Try x=2: 4*2=8, 8+2=10, 10 mod 7=3. 3 is 3.", 2)
 
 
 def test_corpus_styles_follow_the_spec_and_are_classified() -> None:
@@ -88,24 +87,29 @@ def test_corpus_styles_follow_the_spec_and_are_classified() -> None:
 
 
 def test_classifier_needs_a_retry_followed_by_a_new_attempt() -> None:
-    first, _ = attempt_text(4, 2, 7, 5, first=True)
-    second, _ = attempt_text(4, 2, 7, 2, first=False)
+    first, _ = attempt_text(4, 2, 3, 7, 5, first=True)
+    second, _ = attempt_text(4, 2, 3, 7, 2, first=False)
     assert classify_search_style(_answer("The answer is 2.", 2)) == "direct"
     assert classify_search_style(_answer(first, 5)) == "check-once"
-    assert classify_search_style(_answer(f"{first} {retry_text(1, 3)} {second}", 2)) == "reflective"
-    assert classify_search_style(_answer(f"{first} {retry_text(1, 3)}", 5)) == "other"  # no new attempt
+    assert classify_search_style(_answer(f"{first} {second}", 2)) == "reflective"
+    dangling = _answer(f"{first} Wait, let me try x=2.", 5)  # a reflection with no checked attempt after it
+    assert classify_search_style(dangling) == "other"
     assert classify_search_style(_answer(f"{first} Wait, let me check.", 5)) == "check-once"
     assert classify_search_style("no think block") == "other"
 
 
 def test_self_corrections_read_from_the_text() -> None:
-    first, _ = attempt_text(4, 2, 7, 5, first=True)
-    second, _ = attempt_text(4, 2, 7, 2, first=False)
-    fixed = _answer(f"{first} {retry_text(1, 3)} {second}", 2)
+    first, _ = attempt_text(4, 2, 3, 7, 5, first=True)
+    second, _ = attempt_text(4, 2, 3, 7, 2, first=False)
+    fixed = _answer(f"{first} {second}", 2)
+    assert [a["passed"] for a in read_attempts(fixed, QUESTION)] == [False, True]
     assert self_corrections(fixed, QUESTION) == {"first": 5, "final": 2, "tries": 2}
-    wrong_check = fixed.replace("22 mod 7=1", "22 mod 7=4").replace("Wait, 1", "Wait, 4")
+    wrong_check = fixed.replace("22 mod 7=1. 1 is", "22 mod 7=4. 4 is")
     assert read_attempts(wrong_check, QUESTION)[0]["valid"] is False
     assert self_corrections(wrong_check, QUESTION) is None
+    wrong_verdict = fixed.replace("3 is 3.", "3 is not 3.")  # the check passed but the verdict says not
+    assert read_attempts(wrong_verdict, QUESTION)[1]["valid"] is False
+    assert self_corrections(wrong_verdict, QUESTION) is None
     other_problem = "Find x in 0..6 with (3*x+2) mod 7 = 3"
     assert self_corrections(fixed, other_problem) is None  # the checks must use the problem's a, b, p
     assert self_corrections(_answer(first, 5), QUESTION) is None
