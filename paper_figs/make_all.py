@@ -10,6 +10,8 @@ folder of eval results. Writes into OUT (default `DIR/paper_figs/`):
 - `table_sweep.{md,tex,csv,json}`: the ablation table, when DIR holds more than one setting;
 - `table2_r1_zero.*`, `table4_r1.*`, `table5_distilled.*`, `table6_distill_vs_rl.*`: the paper's tables with our eval
   rows, when eval results exist (`auto` picks them from the experiment name);
+- `fig_reflection.{png,pdf,csv}` and `table3_aha.md`: the reflection rate and the aha-moment examples, for
+  runs of the reflection and search worlds (held-out task bigarith or modsearch);
 - `report.html`: tables, figures and a sample browser (held-out samples over steps for a run, every
   sample of an eval folder), one file that opens from disk;
 - `index.md`: what was made, and the command that makes each file.
@@ -26,8 +28,10 @@ from paper_figs.aggregate import group_runs
 from paper_figs.eval_tables import collect_eval_rows, make_eval_table, parse_labelled
 from paper_figs.fig2_heldout_accuracy import make_figure2
 from paper_figs.fig3_response_length import make_figure3
+from paper_figs.fig_reflection import HELDOUT_SAMPLES, make_fig_reflection
 from paper_figs.io import Run, discover_runs
 from paper_figs.run_report import write_report
+from paper_figs.table3_aha import make_table3
 from paper_figs.table_sweep import make_sweep_table
 
 log = logging.getLogger(__name__)
@@ -38,6 +42,7 @@ NOT_DRAWN = {  # figure command -> why it is absent when it drew nothing
     "python -m paper_figs.fig3_response_length {root} --out {out}": "Figure 3 (fig3_response_length): no run "
     f"logged length/mean, length/correct/mean or length/incorrect/mean {LOGGED_BY}",
 }
+REFLECTION_TASKS = ("bigarith", "modsearch")  # held-out tasks whose samples fig_reflection / table3_aha read
 TABLES = {  # table key -> (file stem, script)
     "table2": ("table2_r1_zero", "paper_figs.table2_r1_zero"),
     "table4_r1": ("table4_r1", "paper_figs.table4_r1"),
@@ -85,6 +90,10 @@ def make_all(
             if not made[cmd.format(root=root, out=out)]:
                 missing.append(why)
                 log.warning("%s", why)
+        if any(run.config_value("data.heldout.task") in REFLECTION_TASKS for run in runs):
+            made[f"python -m paper_figs.fig_reflection {root} --out {out}"] = make_fig_reflection(root, out)
+            if (root / HELDOUT_SAMPLES).is_file():  # one run: its aha moments
+                made[f"python -m paper_figs.table3_aha {root} --out {out}"] = make_table3(root, out)
         if len(group_runs(runs)) > 1:
             made[f"python -m paper_figs.table_sweep {root} --out {out}"] = make_sweep_table(
                 root, out, f"{root.name}: end-of-training numbers per setting"
