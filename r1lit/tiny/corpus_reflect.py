@@ -38,8 +38,8 @@ from __future__ import annotations
 import random
 
 from r1lit.tasks.bigarith import MAX_VALUE, recheck_text
-from r1lit.tasks.synthetic import _tokenize_expression, make_problems
-from r1lit.tiny.prompts import render_prompt
+from r1lit.tasks.synthetic import _tokenize_expression
+from r1lit.tiny.prompts import render_prompt, train_records
 from r1lit.tiny.specs import TinySpec
 from r1lit.tiny.tokenizer import EOS_TOKEN
 
@@ -119,13 +119,5 @@ def sample_response(record: dict, spec: TinySpec, rng: random.Random) -> tuple[s
 def build_corpus(spec: TinySpec, n: int, seed: int) -> list[tuple[str, str]]:
     """`n` (prompt, response) documents of train-split `bigarith` problems; deterministic in (spec, n, seed)."""
     rng = random.Random(f"r1lit-corpus-reflect:{seed}")
-    weights = spec.difficulty_weights
-    counts: dict[int, int] = {}
-    for _ in range(n):
-        d = rng.choices(range(1, len(weights) + 1), weights=weights)[0]
-        counts[d] = counts.get(d, 0) + 1
-    records = [
-        r for d, k in sorted(counts.items()) for r in make_problems("train", k, seed, d, TASK, unique=False)
-    ]
-    rng.shuffle(records)
+    records = train_records(spec, n, seed, TASK, rng)
     return [(render_prompt(TEMPLATE, r["question"]), sample_response(r, spec, rng)[0]) for r in records]
