@@ -85,8 +85,18 @@ def event_dirs(run_dir: str | Path) -> list[Path]:
 
 
 def csv_metric_files(run_dir: str | Path) -> list[Path]:
-    """The run's own CSV-logger files (`<run>/csv/metrics.csv` by default), shallowest first."""
-    return sorted(_own_files(Path(run_dir), CSV_METRICS), key=lambda p: (len(p.parts), str(p)))
+    """The run's own CSV-logger files (`<run>/csv/metrics.csv` by default), shallowest first.
+
+    Only files with the logger's `step` column: an eval folder's `tables/metrics.csv` (r1lit-eval's metrics
+    table) is not a training log, and counting it made eval folders look like runs.
+    """
+    files = [p for p in _own_files(Path(run_dir), CSV_METRICS) if _has_step_column(p)]
+    return sorted(files, key=lambda p: (len(p.parts), str(p)))
+
+
+def _has_step_column(path: Path) -> bool:
+    with open(path, encoding="utf-8") as fh:
+        return "step" in fh.readline().strip().split(",")
 
 
 def read_csv_scalars(path: str | Path) -> dict[str, Curve]:

@@ -348,3 +348,20 @@ def test_tensorboard_wins_over_the_csv_logger_for_a_tag_both_hold(tmp_path: Path
     shutil.copytree(tmp_path / "csv_only" / "csv", run / "csv")
     loaded = Run.load(run)
     assert loaded.curve("length/mean").values == (1.0,) and loaded.curve("reward/total/mean").values == (0.5,)
+
+
+def test_an_eval_folders_metrics_table_is_not_a_training_log(tmp_path) -> None:
+    from paper_figs.io import csv_metric_files, is_run_dir
+
+    run = tmp_path / "run"
+    (run / ".hydra").mkdir(parents=True)
+    (run / ".hydra" / "overrides.yaml").write_text("- experiment=r1_zero_tiny\n")
+    (run / "csv").mkdir()
+    (run / "csv" / "metrics.csv").write_text("epoch,step,train/loss\n0,1,0.5\n")
+    evaluation = run / "eval" / "base"
+    (evaluation / ".hydra").mkdir(parents=True)
+    (evaluation / ".hydra" / "overrides.yaml").write_text("- benchmarks=[synthetic]\n")
+    (evaluation / "tables").mkdir()
+    (evaluation / "tables" / "metrics.csv").write_text("Benchmark,Problems,k,pass@1\nsynthetic,50,4,36.5\n")
+    assert csv_metric_files(run) == [run / "csv" / "metrics.csv"]
+    assert is_run_dir(run) and not is_run_dir(evaluation)  # else Table 2's rows get labels of every override
