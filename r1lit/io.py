@@ -94,3 +94,15 @@ def write_json_atomic(path: str | Path, obj: Any, *, sort_keys: bool = False) ->
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def read_json(path: str | Path) -> Any | None:
+    """The JSON in `path`, or None when it is absent or unreadable (a marker file's "not finished")."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        log.warning("ignoring an unreadable %s", path)
+        return None

@@ -10,12 +10,11 @@ evaluation, and its presence is what a rerun checks before skipping one.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from r1lit.io import write_json_atomic, write_jsonl
+from r1lit.io import read_json, write_json_atomic, write_jsonl
 
 RESULTS = "results.json"
 
@@ -53,10 +52,4 @@ def write_results(
 
 def read_results(out_dir: str | Path) -> dict[str, Any] | None:
     """The results of a finished evaluation in `out_dir`, or None (none yet, or a file that does not parse)."""
-    path = Path(out_dir) / RESULTS
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return None
+    return read_json(Path(out_dir) / RESULTS)

@@ -13,7 +13,6 @@ Delete a job's DONE.json (or pass `resume=null`) to run it again.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -21,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from r1lit.io import write_json_atomic
+from r1lit.io import read_json, write_json_atomic
 
 log = logging.getLogger(__name__)
 MARKER = "DONE.json"
@@ -29,14 +28,7 @@ MARKER = "DONE.json"
 
 def read_done(run_dir: str | Path) -> dict[str, Any] | None:
     """The marker of a finished job, or None (not finished, or an unreadable marker)."""
-    path = Path(run_dir) / MARKER
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        log.warning("ignoring an unreadable %s", path)
-        return None
+    return read_json(Path(run_dir) / MARKER)
 
 
 def scalar_metrics(callback_metrics: Mapping[str, Any]) -> dict[str, float]:
