@@ -18,6 +18,8 @@ rank holds only its slice of every weight between steps.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -30,13 +32,14 @@ from torch.distributed.fsdp import (
     fully_shard,
     register_fsdp_forward_method,
 )
-from torch.distributed.tensor import DTensor
+
+from r1lit.rollout.grad_free import has_dtensors
 
 if TYPE_CHECKING:
     import lightning as L
     from torch.distributed.device_mesh import DeviceMesh
 
-__all__ = ["FullyShardStrategy", "full_state_dict", "is_sharded", "shard_module", "tie_shared"]
+__all__ = ["FullyShardStrategy", "full_state_dict", "gathered", "is_sharded", "shard_module", "tie_shared"]
 
 # LightningModule methods that run the model: the root unit is gathered for each call.
 FORWARD_METHODS = ("training_step", "validation_step")
@@ -57,8 +60,7 @@ def shard_module(module: torch.nn.Module, mesh: DeviceMesh, wrap_blocks: bool) -
         module: a LightningModule whose models are built (after `configure_model`).
         mesh: the 1-D data-parallel device mesh.
         wrap_blocks: one unit per block (peak memory: one gathered block). False: the root unit holds every
-            weight, gathered for a whole step. GRPO needs False: its rollouts run under
-            `torch.inference_mode`, which leaves per-block FSDP2 buffers unusable for the training forward.
+            weight, gathered for a whole step. (Rollouts gather every unit once: `gathered`.)
     """
     if wrap_blocks:
         blocks = block_classes(module)
@@ -73,9 +75,42 @@ def shard_module(module: torch.nn.Module, mesh: DeviceMesh, wrap_blocks: bool) -
 
 def is_sharded(model: torch.nn.Module) -> bool:
     """Whether `model` holds FSDP-sharded weights (FSDP1 wrappers, FSDP2 units or DTensor parameters)."""
-    return any(isinstance(m, FSDPModule | FullyShardedDataParallel) for m in model.modules()) or any(
-        isinstance(p, DTensor) for p in model.parameters()
+    return any(isinstance(m, FSDPModule | FullyShardedDataParallel) for m in model.modules()) or has_dtensors(
+        model
     )
+
+
+@contextlib.contextmanager
+def gathered(root: torch.nn.Module) -> Iterator[None]:
+    """Every FSDP2 unit in `root` holds its full weights inside the block: one all-gather per unit.
+
+    Generation runs one forward per token and stops when this rank's rows are done. Gathering block by
+    block on each forward would make every decode step a collective, and a rank whose rows finished
+    first would leave the others waiting in it forever (a hang, not an error). So rollouts and held-out
+    evaluation gather once, like TRL's `unwrap_model_for_generation` under ZeRO-3; peak memory inside is
+    the full weights of `root`. A collective: every rank must enter. A no-op for an unsharded module.
+    """
+    units = [m for m in root.modules() if isinstance(m, FSDPModule)]
+    if not units:
+        yield
+        return
+    # FSDP makes the first unit to run forward its root: make it the outermost one, as training will.
+    # (private: FSDP2 has no public lazy init; a no-op once a training step ran)
+    units[0]._get_fsdp_state()._lazy_init()
+    groups = [u._get_fsdp_state()._fsdp_param_group for u in units]  # None: a unit without weights
+    before = [
+        (u, g, g._reshard_after_forward, g.is_unsharded) for u, g in zip(units, groups, strict=True) if g
+    ]
+    for unit, _, _, _ in before:
+        unit.set_reshard_after_forward(False, recurse=False)
+        unit.unshard()
+    try:
+        yield
+    finally:
+        for unit, _, reshard_after_forward, was_unsharded in before:
+            unit.set_reshard_after_forward(reshard_after_forward, recurse=False)
+            if not was_unsharded:  # the root inside training_step stays gathered for the rest of the step
+                unit.reshard()
 
 
 def full_state_dict(root: torch.nn.Module, prefix: str) -> dict[str, torch.Tensor]:

@@ -48,6 +48,7 @@ import torch
 
 from r1lit.algos import build_loss_mask, grpo_loss, importance_weights, truncated_rows
 from r1lit.algos.grpo_loss import LOSS_AGGREGATIONS
+from r1lit.fsdp import gathered
 from r1lit.lora import is_lora
 from r1lit.memory import release_freed_memory
 from r1lit.models import load_causal_lm, load_tokenizer
@@ -245,7 +246,8 @@ class GRPOModule(L.LightningModule):
         rank, world = self.global_rank, self.trainer.world_size
         refill = functools.partial(self.trainer.datamodule.refill_batch, rank=rank, world_size=world)
         any_rank = functools.partial(self.trainer.strategy.reduce_boolean_decision, all=False)
-        rollout = collect_rollout(self.rollout_sampler(), batch, refill, any_rank)
+        with gathered(self):  # FSDP: whole weights for generation (no collective per decode step)
+            rollout = collect_rollout(self.rollout_sampler(), batch, refill, any_rank)
         t_rollout = time.perf_counter() - t0
         packed = pack_completions(rollout.groups, self.tokenizer.pad_token_id)
         t1 = time.perf_counter()
@@ -410,11 +412,13 @@ class GRPOModule(L.LightningModule):
         if self.hparams.eval_at_start and self.global_step == 0:
             loader = self.trainer.datamodule.val_dataloader()
             batches = [b for i, b in enumerate(loader) if i % self.trainer.world_size == self.global_rank]
-            self._heldout_results = [r for i, b in enumerate(batches) for r in self._heldout_batch(b, i)]
+            with gathered(self):
+                self._heldout_results = [r for i, b in enumerate(batches) for r in self._heldout_batch(b, i)]
             self._publish_heldout(in_validation=False)
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._heldout_results.extend(self._heldout_batch(batch, batch_idx))
+        with gathered(self):
+            self._heldout_results.extend(self._heldout_batch(batch, batch_idx))
 
     def on_validation_epoch_end(self) -> None:
         if not self.trainer.sanity_checking:

@@ -16,6 +16,7 @@ import torch
 from r1lit.lora import adapters_disabled
 from r1lit.memory import release_freed_memory
 from r1lit.modules.rollout_batch import PackedRollout, completion_logprobs
+from r1lit.rollout.grad_free import grad_free
 
 
 class FrozenScorer:
@@ -35,7 +36,7 @@ class FrozenScorer:
     @torch.no_grad()
     def logprobs(self, model: torch.nn.Module, chunk: PackedRollout) -> torch.Tensor:
         """log p of each completion token under `model`.  # [n, Lc]"""
-        with torch.inference_mode():
+        with grad_free(model):
             logps, _ = completion_logprobs(
                 model,
                 chunk,

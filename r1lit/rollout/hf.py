@@ -1,7 +1,7 @@
 """`HFGenerator`: batched, KV-cached sampling from a live HF causal LM (the policy being trained).
 
 The GRPO module hands in its training model: nothing is copied, generation runs under
-`torch.inference_mode`, and every submodule's train/eval flag is restored afterwards.
+`torch.inference_mode` (`no_grad` for an FSDP-sharded model: `rollout.grad_free`), and every submodule's train/eval flag is restored afterwards.
 
 Per micro-batch of prompts (at most `max_batch_size` sequences = prompts x n):
 
@@ -33,6 +33,7 @@ import torch
 from r1lit.rollout.base import Completion, Prompt, SamplingParams
 from r1lit.rollout.context import Budget, context_length, fit_to_context
 from r1lit.rollout.decoders import make_decoder
+from r1lit.rollout.grad_free import grad_free
 from r1lit.rollout.sampling import sample_next
 from r1lit.rollout.stops import StopChecker, truncate_at_stop
 
@@ -143,7 +144,7 @@ class HFGenerator:
             order.sort(key=lambda i: len(encoded[i]))
         per_batch = max(1, self.max_batch_size // params.n)
         results: list[list[Completion]] = [[] for _ in encoded]
-        with torch.inference_mode(), eval_mode(self.model):
+        with grad_free(self.model), eval_mode(self.model):
             for lo in range(0, len(order), per_batch):
                 chunk = order[lo : lo + per_batch]
                 for i, comps in zip(

@@ -147,7 +147,10 @@ def validate_config(
         check_sources: check that every `*name_or_path` model exists; a pipeline plans its later stages
             with False, since their models are made by the stages before them.
     """
-    missing = sorted(k for k in OmegaConf.missing_keys(cfg) if not k.startswith(skip))
+    try:  # a `${...}` into a key set to null (callbacks.model_checkpoint=null) fails here first
+        missing = sorted(k for k in OmegaConf.missing_keys(cfg) if not k.startswith(skip))
+    except Exception as err:
+        raise _unresolved(err) from err
     if missing:
         raise ConfigError(
             f"required values are missing (`???` in YAML): {missing}. Set them on the command line, e.g. {missing[0]}=..."
@@ -155,7 +158,7 @@ def validate_config(
     try:
         container = OmegaConf.to_container(cfg, resolve=True)
     except Exception as err:  # interpolation to a missing key, bad resolver, ...
-        raise ConfigError(f"config does not resolve: {err}") from err
+        raise _unresolved(err) from err
     for key in skip:
         container.pop(key, None)
     try:
@@ -165,6 +168,15 @@ def validate_config(
         raise ModelSourceError(f"{err} (set by {origin})" if origin else str(err), err.key) from err
     if check_sources:  # chat prompt templates need a model with a chat template
         check_train_config(container, error=ConfigError)
+
+
+def _unresolved(err: Exception) -> ConfigError:
+    """A ConfigError naming the key whose `${...}` does not resolve, and how to set it directly."""
+    key = getattr(err, "full_key", None)
+    if not key:
+        return ConfigError(f"config does not resolve: {err}")
+    reason = (getattr(err, "msg", None) or str(err)).splitlines()[0]
+    return ConfigError(f"{key}: does not resolve ({reason}). Set it on the command line, e.g. {key}=...")
 
 
 def _interpolated_from(cfg: DictConfig | ListConfig, key: str) -> str | None:

@@ -50,6 +50,19 @@ def test_missing_reward_model_names_the_reward_key_the_user_set(tmp_path: Path) 
     assert "(set by reward.rm_helpful.fn.name_or_path)" in str(err.value)
 
 
+def test_interpolation_into_a_nulled_group_names_the_key_to_set(tmp_path: Path) -> None:
+    # hf_export's cadence copies model_checkpoint's: HF exports only, without setting it, was a raw
+    # OmegaConf traceback from inside the validator
+    cfg = compose_train(["callbacks=default", "callbacks.model_checkpoint=null"], tmp_path)
+    with pytest.raises(ConfigError) as err:
+        validate_config(cfg)
+    message = str(err.value)
+    assert message.startswith("callbacks.hf_export.every_n_train_steps: does not resolve")
+    assert (
+        "callbacks.model_checkpoint" in message and "callbacks.hf_export.every_n_train_steps=..." in message
+    )
+
+
 def test_folder_that_is_not_a_model_fails_in_validation(tmp_path: Path) -> None:
     folder = tmp_path / "not_a_model"
     folder.mkdir()
