@@ -11,7 +11,8 @@ into the r1lit cache on first use; `--big-model` for the 1.5B shape). Parts, eac
 - `grpo`: one GRPO step of `--prompts` 4 x G=`--samples` 4 x `--new-tokens` 256, beta 0.04 (k3 KL to a
   frozen reference), loss "grpo", lr 1e-6, T=1: ours full fine-tune (`r1lit-train` config, Lightning),
   ours with LoRA r=16 (reference = adapters disabled), TRL GRPOTrainer full and with its peft LoRA
-  (same r, alpha, targets), `gradient_checkpointing=False` on both sides (TRL's default is on), our
+  (same r, alpha, targets), `gradient_checkpointing=False` on both sides unless `--gradient-checkpointing`
+  (TRL's default is on), our
   completion log-probs chunked (`logprob_chunk_size`, the config default). A random-weight model almost
   never samples EOS, so every completion runs to `--new-tokens`. s/step is the median after `--warmup`.
 - `lengths`: our full fine-tune's peak memory at 256 / 512 / 1024 new tokens (one step each).
@@ -102,6 +103,8 @@ def run_ours(a: argparse.Namespace, lora: bool, new_tokens: int) -> list[float]:
     ]
     if a.reference_offload:  # only when asked: the key is newer than some trees this bench runs on
         overrides.append("stage.module.reference_offload=true")
+    if a.gradient_checkpointing:  # recomputation has no KV cache to share a prompt's prefix with
+        overrides += ["stage.module.gradient_checkpointing=true", "stage.module.share_prompt_prefix=false"]
     if gpu and a.dtype == "bfloat16":
         overrides.append("trainer.precision=bf16-true")
     with initialize_config_dir(str(REPO / "conf"), version_base="1.3"):
@@ -165,7 +168,7 @@ def run_trl(a: argparse.Namespace, lora: bool, new_tokens: int) -> list[float]:
         lr_scheduler_type="constant",
         max_grad_norm=1.0,
         max_steps=n_steps,
-        gradient_checkpointing=False,
+        gradient_checkpointing=a.gradient_checkpointing,
         bf16=a.dtype == "bfloat16" and a.device == "cuda",
         use_cpu=a.device == "cpu",
         report_to="none",
@@ -303,6 +306,7 @@ def spawn(a: argparse.Namespace, case: str, **changes: object) -> dict | None:
         ):
             cmd += [f"--{key.replace('_', '-')}", str(args[key])]
         cmd += ["--reference-offload"] if args["reference_offload"] else []
+        cmd += ["--gradient-checkpointing"] if args["gradient_checkpointing"] else []
         env = {**os.environ, "OMP_NUM_THREADS": str(a.threads), "TOKENIZERS_PARALLELISM": "false"}
         if a.malloc_mmap_threshold:  # both sides: glibc then returns every larger block on free
             env["MALLOC_MMAP_THRESHOLD_"] = str(a.malloc_mmap_threshold)
@@ -349,6 +353,11 @@ def main() -> None:
         type=int,
         default=0,
         help="bytes; glibc's MALLOC_MMAP_THRESHOLD_ for every case (RSS follows live bytes; 0 = glibc default)",
+    )
+    ap.add_argument(
+        "--gradient-checkpointing",
+        action="store_true",
+        help="both sides recompute each layer in backward (TRL's default; ours needs share_prompt_prefix=false)",
     )
     ap.add_argument("--case", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)

@@ -10,13 +10,14 @@ import sys
 from pathlib import Path
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from r1lit.cli import sweep_dirname
 from r1lit.stages.fit import run_one
 from r1lit.stages.group_options import GroupOptionError, check_group_overrides
 from r1lit.stages.pipeline import run_pipeline
-from r1lit.stages.validate import ConfigError, validate_config
+from r1lit.stages.validate import ConfigError, check_run_folder, validate_config
 
 CONF_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 sweep_dirname.register()
@@ -24,6 +25,7 @@ sweep_dirname.register()
 
 def run(cfg: DictConfig) -> float | None:
     """Validate, then run a single stage or a pipeline of stages."""
+    check_run_folder(cfg, HydraConfig.get().overrides.hydra if HydraConfig.initialized() else [])
     if cfg.get("pipeline"):
         validate_config(cfg)
         return run_pipeline(cfg)

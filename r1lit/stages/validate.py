@@ -19,6 +19,7 @@ import inspect
 import re
 import types
 import typing
+from collections.abc import Sequence
 from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
@@ -168,6 +169,26 @@ def validate_config(
         raise ModelSourceError(f"{err} (set by {origin})" if origin else str(err), err.key) from err
     if check_sources:  # chat prompt templates need a model with a chat template
         check_train_config(container, error=ConfigError)
+
+
+def check_run_folder(cfg: DictConfig, hydra_overrides: Sequence[str]) -> None:
+    """Raise ConfigError for a run over several nodes whose run folder is the default timestamp.
+
+    `run_name` defaults to `${now:...}`, which each process resolves itself: under torchrun or srun,
+    nodes started a second apart would write, and resume from, different folders (docs/multinode.md).
+
+    Args:
+        cfg: the composed config.
+        hydra_overrides: Hydra's own overrides of this run (`HydraConfig.get().overrides.hydra`).
+    """
+    nodes = (cfg.get("trainer") or {}).get("num_nodes") or 1
+    if nodes <= 1 or any(o.startswith("hydra.run.dir=") for o in hydra_overrides):
+        return
+    if "${now:" in str(OmegaConf.to_container(cfg, resolve=False).get("run_name")):
+        raise ConfigError(
+            f"trainer.num_nodes={nodes}: set run_name=... (or hydra.run.dir=...): the default run_name is "
+            "a timestamp each node resolves itself, so the nodes would write and resume from different folders"
+        )
 
 
 def _unresolved(err: Exception) -> ConfigError:

@@ -12,7 +12,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from r1lit.stages.group_options import GroupOptionError, check_group_overrides
-from r1lit.stages.validate import ConfigError, validate_config
+from r1lit.stages.validate import ConfigError, check_run_folder, validate_config
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 
@@ -61,6 +61,19 @@ def test_interpolation_into_a_nulled_group_names_the_key_to_set(tmp_path: Path) 
     assert (
         "callbacks.model_checkpoint" in message and "callbacks.hf_export.every_n_train_steps=..." in message
     )
+
+
+def test_several_nodes_need_a_fixed_run_folder(tmp_path: Path) -> None:
+    # the default run_name is a timestamp each torchrun/srun process resolves itself
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        default = compose("train", overrides=["trainer=ddp_multinode", "trainer.num_nodes=2"])
+        named = compose("train", overrides=["trainer=ddp_multinode", "trainer.num_nodes=2", "run_name=mn1"])
+        one_node = compose("train", overrides=["trainer=ddp_multinode", "trainer.num_nodes=1"])
+    with pytest.raises(ConfigError, match=r"trainer\.num_nodes=2: set run_name=\.\.\. \(or hydra\.run\.dir"):
+        check_run_folder(default, [])
+    check_run_folder(default, [f"hydra.run.dir={tmp_path}"])
+    check_run_folder(named, [])
+    check_run_folder(one_node, [])
 
 
 def test_folder_that_is_not_a_model_fails_in_validation(tmp_path: Path) -> None:
