@@ -118,6 +118,10 @@ def run_ours(a: argparse.Namespace, lora: bool, new_tokens: int) -> list[float]:
         def on_train_batch_end(self, *args: object) -> None:
             times.append(time.perf_counter() - self.t0)
 
+    if "malloc_mmap_threshold" in cfg:  # as r1lit-train does (r1lit.stages.fit); older trees lack the key
+        from r1lit.memory import set_mmap_threshold
+
+        set_mmap_threshold(cfg.malloc_mmap_threshold)
     L.seed_everything(SEED)
     datamodule = hydra.utils.instantiate(cfg.stage.datamodule)
     module = hydra.utils.instantiate(cfg.stage.module, _convert_="all")  # rewards: stage.module.rewards

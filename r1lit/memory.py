@@ -6,8 +6,9 @@ activations are freed the process can hold gigabytes more than its live tensors 
 Qwen2.5-0.5B shape: 12.6 GB RSS for 9.5 GB of live allocations after the backward). The next phase
 (the optimizer step, the reference model loaded for a rollout) then adds to that, and the peak RSS,
 the number that decides whether a run fits, grows with it. `release_freed_memory` collects garbage and
-calls `malloc_trim(0)` between phases so each phase starts from its live bytes. Elsewhere (no glibc:
-macOS, musl) it only collects garbage. It changes no tensor values.
+calls `malloc_trim(0)` between phases so each phase starts from its live bytes, and
+`set_mmap_threshold` (r1lit-train's `malloc_mmap_threshold`) keeps large blocks out of the heap altogether.
+Elsewhere (no glibc: macOS, musl) they only collect garbage / do nothing. They change no tensor values.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import gc
 import os
 from functools import lru_cache
 
-__all__ = ["release_freed_memory", "rss_bytes"]
+__all__ = ["release_freed_memory", "rss_bytes", "set_mmap_threshold"]
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number (malloc.h)
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +49,27 @@ def release_freed_memory() -> bool:
         return False
     libc.malloc_trim(0)
     return True
+
+
+def set_mmap_threshold(nbytes: int | None) -> bool:
+    """Serve every heap block of at least `nbytes` with its own mmap, unmapped as soon as it is freed.
+
+    glibc's default threshold starts at 128 KiB and rises to the size of each mmapped block freed (up to
+    32 MiB): after the first large free, the activations and gathered weights of a 0.5B model (1-30 MiB
+    each) come from the heap, stay resident when freed, and fragment it, so RSS runs gigabytes above the
+    live tensors between `malloc_trim` calls. A fixed threshold also stops that adjustment. The cost is a
+    page fault per new page of each large block (the kernel zeroes it), small next to the math on it.
+
+    Args:
+        nbytes: the threshold in bytes; None keeps glibc's default behaviour.
+
+    Returns:
+        True when glibc took the setting.
+    """
+    libc = _libc()
+    if nbytes is None or libc is None:
+        return False
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, int(nbytes)))
 
 
 def rss_bytes() -> int:

@@ -59,9 +59,11 @@ def train(cfg: DictConfig) -> float | None:
     from lightning.pytorch.trainer.states import TrainerStatus
 
     from r1lit.callbacks.progress import StepProgressBar
+    from r1lit.memory import set_mmap_threshold
     from r1lit.stages.lightning_logs import tame_lightning_logs
 
     tame_lightning_logs()
+    set_mmap_threshold(cfg.get("malloc_mmap_threshold"))
     L.seed_everything(cfg.seed, workers=True)
     datamodule = hydra.utils.instantiate(cfg.stage.datamodule)
     module = hydra.utils.instantiate(cfg.stage.module, _convert_="all")

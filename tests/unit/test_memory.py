@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import pytest
@@ -32,3 +33,32 @@ def test_release_freed_memory_returns_heap_pages() -> None:
     assert memory.release_freed_memory() is True
     assert memory.rss_bytes() < held - 96 * 2**20  # malloc_trim handed the holes back
     del blocks
+
+
+FRAGMENT = """
+import sys, torch
+from r1lit import memory
+if sys.argv[1] == "set":
+    assert memory.set_mmap_threshold(512 * 2**10)
+torch.empty(16 * 2**20 // 4).fill_(1.0)  # freed: glibc's own threshold would rise past 1 MiB
+blocks = [torch.ones(2**18) for _ in range(256)]  # 256 x 1 MiB
+held = memory.rss_bytes()
+del blocks[::2]  # holes in the middle: no top-of-heap trim, no malloc_trim here
+print((held - memory.rss_bytes()) // 2**20)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc mallopt")
+def test_mmap_threshold_returns_each_large_block_when_freed() -> None:
+    if memory._libc() is None:
+        pytest.skip("not glibc")
+
+    def returned_mib(mode: str) -> int:  # a process of its own: the setting is process-wide
+        out = subprocess.run(
+            [sys.executable, "-c", FRAGMENT, mode], capture_output=True, text=True, check=True
+        )
+        return int(out.stdout.split()[-1])
+
+    assert returned_mib("default") < 32  # glibc keeps the freed 128 MiB resident
+    assert returned_mib("set") > 112  # each freed 1 MiB block was unmapped at once
+    assert memory.set_mmap_threshold(None) is False  # None: glibc's default, nothing set
