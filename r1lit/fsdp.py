@@ -94,20 +94,17 @@ def gathered(root: torch.nn.Module) -> Iterator[None]:
     if not units:
         yield
         return
-    # FSDP makes the first unit to run forward its root: make it the outermost one, as training will.
-    # (private: FSDP2 has no public lazy init; a no-op once a training step ran)
-    units[0]._get_fsdp_state()._lazy_init()
+    if units[0] is root:  # FSDP makes the first unit to run forward its root: the outermost one, as in
+        root._get_fsdp_state()._lazy_init()  # training (private: no public lazy init; a no-op after a step)
     groups = [u._get_fsdp_state()._fsdp_param_group for u in units]  # None: a unit without weights
-    before = [
-        (u, g, g._reshard_after_forward, g.is_unsharded) for u, g in zip(units, groups, strict=True) if g
-    ]
-    for unit, _, _, _ in before:
+    before = [(u, g._reshard_after_forward, g.is_unsharded) for u, g in zip(units, groups, strict=True) if g]
+    for unit, _, _ in before:
         unit.set_reshard_after_forward(False, recurse=False)
         unit.unshard()
     try:
         yield
     finally:
-        for unit, _, reshard_after_forward, was_unsharded in before:
+        for unit, reshard_after_forward, was_unsharded in before:
             unit.set_reshard_after_forward(reshard_after_forward, recurse=False)
             if not was_unsharded:  # the root inside training_step stays gathered for the rest of the step
                 unit.reshard()
