@@ -25,8 +25,11 @@ into the r1lit cache on first use; `--big-model` for the 1.5B shape). Parts, eac
 Memory options (off by default, the issue's settings): `--micro-batch 4` scores 4 completions per
 forward/backward on both sides (ours `micro_batch_size`, TRL `per_device_train_batch_size` with gradient
 accumulation: the same 16 per optimizer step); `--reference-offload` loads our reference per rollout
-instead of keeping a second copy; `--malloc-mmap-threshold 131072` sets glibc's MALLOC_MMAP_THRESHOLD_
-for every case, so freed activations go back to the OS and RSS follows live bytes.
+instead of keeping a second copy; `--ours-mmap-threshold 1048576` sets our `malloc_mmap_threshold`
+(r1lit-train's option); `--malloc-mmap-threshold 131072` sets glibc's MALLOC_MMAP_THRESHOLD_ for every
+case, TRL's included, so freed activations go back to the OS and RSS follows live bytes.
+
+The README's numbers: `--gradient-checkpointing --reference-offload --ours-mmap-threshold 1048576`.
 
 Last line: `RESULT` with every measured number and ratio; targets (issue 16): full fine-tune peak
 <= 0.7x TRL's and <= 11 GB, LoRA <= 4 GB, step time >= 1.5x TRL's, generation >= 1.5x `generate`.
@@ -103,6 +106,8 @@ def run_ours(a: argparse.Namespace, lora: bool, new_tokens: int) -> list[float]:
     ]
     if a.reference_offload:  # only when asked: the key is newer than some trees this bench runs on
         overrides.append("stage.module.reference_offload=true")
+    if a.ours_mmap_threshold:
+        overrides.append(f"malloc_mmap_threshold={a.ours_mmap_threshold}")
     if a.gradient_checkpointing:  # recomputation has no KV cache to share a prompt's prefix with
         overrides += ["stage.module.gradient_checkpointing=true", "stage.module.share_prompt_prefix=false"]
     if gpu and a.dtype == "bfloat16":
@@ -311,6 +316,7 @@ def spawn(a: argparse.Namespace, case: str, **changes: object) -> dict | None:
             cmd += [f"--{key.replace('_', '-')}", str(args[key])]
         cmd += ["--reference-offload"] if args["reference_offload"] else []
         cmd += ["--gradient-checkpointing"] if args["gradient_checkpointing"] else []
+        cmd += ["--ours-mmap-threshold", str(args["ours_mmap_threshold"])]
         env = {**os.environ, "OMP_NUM_THREADS": str(a.threads), "TOKENIZERS_PARALLELISM": "false"}
         if a.malloc_mmap_threshold:  # both sides: glibc then returns every larger block on free
             env["MALLOC_MMAP_THRESHOLD_"] = str(a.malloc_mmap_threshold)
@@ -362,6 +368,12 @@ def main() -> None:
         "--gradient-checkpointing",
         action="store_true",
         help="both sides recompute each layer in backward (TRL's default; ours needs share_prompt_prefix=false)",
+    )
+    ap.add_argument(
+        "--ours-mmap-threshold",
+        type=int,
+        default=0,
+        help="bytes; ours: r1lit-train's malloc_mmap_threshold (freed large blocks go back to the OS; 0 = unset)",
     )
     ap.add_argument("--case", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
