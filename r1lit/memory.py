@@ -58,7 +58,8 @@ def set_mmap_threshold(nbytes: int | None) -> bool:
     32 MiB): after the first large free, the activations and gathered weights of a 0.5B model (1-30 MiB
     each) come from the heap, stay resident when freed, and fragment it, so RSS runs gigabytes above the
     live tensors between `malloc_trim` calls. A fixed threshold also stops that adjustment. The cost is a
-    page fault per new page of each large block (the kernel zeroes it), small next to the math on it.
+    page fault per new page of each large block (the kernel zeroes it): the 0.5B GRPO step got faster
+    (225 -> 188 s), the tiny model's ~5 % slower, which is why r1lit-train leaves it off by default.
 
     Args:
         nbytes: the threshold in bytes; None keeps glibc's default behaviour.

@@ -1,7 +1,8 @@
 """`HFGenerator`: batched, KV-cached sampling from a live HF causal LM (the policy being trained).
 
 The GRPO module hands in its training model: nothing is copied, generation runs under
-`torch.inference_mode` (`no_grad` for an FSDP-sharded model: `rollout.grad_free`), and every submodule's train/eval flag is restored afterwards.
+`torch.inference_mode` (`no_grad` for an FSDP-sharded model: `rollout.grad_free`), and every
+submodule's train/eval flag is restored afterwards.
 
 Per micro-batch of prompts (at most `max_batch_size` sequences = prompts x n):
 
