@@ -5,8 +5,8 @@ can flag here.") and re-evaluating its first approach. Here the examples are fou
 a GRPO run's held-out samples (`<run>/heldout_samples.jsonl`): a sample at a step after 0 that
 wrote a product wrong, re-checked it digit by digit, rewrote it right
 (`r1lit.tasks.bigarith.find_corrections`, `corrected`) and ended with the right answer; in the
-search world (`modsearch`), one that tried an x, checked it, saw the check fail ("Wait, 1 is not
-3."), tried again until a right check passed (`r1lit.tasks.modsearch.self_corrections`) and ended
+search world (`modsearch`), one that tried an x, checked it, saw the check fail ("2+1=3: no."),
+tried again ("Wait, let me try x=0: ...") until a right check passed (`r1lit.tasks.modsearch.self_corrections`) and ended
 with the right answer. Each is
 shown next to the base model's first sample for the same problem (step 0: the evaluation before
 any RL). Latest steps first, one example per problem. Writes `table3_aha.md`.
@@ -52,7 +52,10 @@ def corrections(text: str, task: str, question: str | None) -> list[dict[str, An
 def find_aha(
     rows: Sequence[dict[str, Any]], limit: int, questions: dict[str, str] | None = None
 ) -> list[dict[str, Any]]:
-    """Up to `limit` self-corrections that ended right, latest step first, each problem once.
+    """Up to `limit` self-corrections that ended right, each problem once (its latest step).
+
+    Latest step first; within a step, problems the base model got wrong first, then longer searches
+    (more tries): the clearest contrast with the base model's answer.
 
     Args:
         rows: held-out sample rows (`heldout_samples.jsonl`).
@@ -87,9 +90,8 @@ def find_aha(
                 )
                 seen.add(row["id"])
                 break
-        if len(found) >= limit:
-            break
-    return found
+    found.sort(key=lambda f: (-f["step"], f["base_correct"] is True, -f["correction"].get("tries", 0)))
+    return found[:limit]
 
 
 def questions_of(run: Run) -> dict[str, str]:

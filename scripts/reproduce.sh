@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # README command 1: set up (if needed), then the whole miniature R1-Zero reproduction on the embedded tiny model:
-#   build the tiny model -> R1-Zero GRPO run -> eval of the base and the trained model -> Figures 2-3, Table 2.
+#   build the tiny model -> R1-Zero GRPO run -> eval of the base and the trained model -> Figures 2-3, Table 2,
+#   the reflection figure and the aha-moment table (Table 3).
 # Rerunning resumes: the tiny model is cached, a finished training run is skipped (DONE.json), an interrupted
 # one continues from its last checkpoint, and evaluations reuse their cached generations.
 #   bash scripts/reproduce.sh [extra Hydra overrides for the training run, e.g. trainer.max_steps=40]
-#   R1LIT_EXPERIMENT=r1_zero_reflect bash scripts/reproduce.sh   # the reflection world (r1lit/tiny/corpus_reflect.py):
-#     adds the reflection figure (paper_figs/fig_reflection.py) and the aha-moment table (paper_figs/table3_aha.py)
+#   The default world is the search world (experiment=r1_zero_search, r1lit/tiny/corpus_search.py), where retrying
+#   after a failed check pays; R1LIT_EXPERIMENT picks another: r1_zero_tiny (plain arithmetic, no reflection),
+#   r1_zero_reflect (the bigarith re-check world).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
@@ -13,7 +15,7 @@ bash scripts/setup.sh
 . .venv/bin/activate
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
 
-EXPERIMENT="${R1LIT_EXPERIMENT:-r1_zero_tiny}"
+EXPERIMENT="${R1LIT_EXPERIMENT:-r1_zero_search}"
 RUN_NAME="${R1LIT_RUN_NAME:-reproduce}"
 ROOT="${R1LIT_OUTPUT_ROOT:-outputs}"
 RUN="$ROOT/grpo/$RUN_NAME"
@@ -49,7 +51,7 @@ r1lit-eval model.name_or_path="$RUN/hf/final" model.label=r1-zero-tiny output_di
 
 step "4/4 Figures 2 and 3 and Table 2 from the run's logs and eval results (no model needed)"
 python -m paper_figs.make_all "$RUN" --tables table2
-if [ "$TASK" = bigarith ]; then  # the reflection world: re-check rate and the aha-moment examples
+if [ "$TASK" = bigarith ] || [ "$TASK" = modsearch ]; then  # reflection worlds: reflection rate, aha examples
   python -m paper_figs.fig_reflection "$RUN" --out "$RUN/paper_figs"
   python -m paper_figs.table3_aha "$RUN" --out "$RUN/paper_figs"
 fi
@@ -64,7 +66,7 @@ Figure 3:       $RUN/paper_figs/fig3_response_length.png (.pdf)
 Table 2:        $RUN/paper_figs/table2_r1_zero.md (.tex, .csv)
 EOF
 if [ -f "$RUN/paper_figs/table2_r1_zero.md" ]; then cat "$RUN/paper_figs/table2_r1_zero.md"; fi
-if [ "$TASK" = bigarith ]; then
+if [ "$TASK" = bigarith ] || [ "$TASK" = modsearch ]; then
   echo "Reflection:     $RUN/paper_figs/fig_reflection.png (.pdf, .csv)"
   echo "Table 3 (aha):  $RUN/paper_figs/table3_aha.md"
   if [ -f "$RUN/paper_figs/table3_aha.md" ]; then cat "$RUN/paper_figs/table3_aha.md"; fi

@@ -11,7 +11,7 @@ target once earned the math reward), so there is no second rule anywhere.
 | ``math`` (default)    | ``r1lit.grading.grade(completion, answer, kind)``                      |
 | ``arithmetic``        | ``grade(..., kind="int")``: the answer is an integer                  |
 | ``bigarith``          | the same integer check as ``arithmetic``                              |
-| ``modsearch``         | the same integer check: the x that solves (a*x+b) mod p = c           |
+| ``modsearch``         | the same integer check: the x that solves (a*x+b) mod 10 = c          |
 | ``countdown``         | the extracted expression uses ``numbers`` once each, makes ``target``  |
 | ``code``, ``general`` | none here (sandbox / reward model): ``NOT_APPLICABLE``                |
 

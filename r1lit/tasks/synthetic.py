@@ -14,7 +14,7 @@ split only; held-out accuracy is therefore measured on questions it has never se
   `difficulty` = number of operators = len(numbers) - 1. The stored `answer` is one valid solution.
 - bigarith: "Compute 23*4+7-5" -> "94": products of a two-digit number by one digit, other operands
   one digit, intermediates in [0, 199] (`r1lit.tasks.bigarith`); solved and graded like arithmetic.
-- modsearch: "Find x in 0..6 with (4*x+2) mod 7 = 3" -> "5": difficulty picks the prime
+- modsearch: "Find x in 0..6 with (3*x+24) mod 10 = 9" -> "5": difficulty picks the range of x
   (`r1lit.tasks.modsearch`); graded by the integer check.
 """
 

@@ -90,18 +90,18 @@ SPECS: dict[str, TinySpec] = {
         p_slip=0.3,
         steps=1400,
     ),
-    # the R1-Zero base model of the search world (experiment=r1_zero_search; corpus_search.py): modsearch
-    # problems (p=5 and 7), half answered with a random guess, half with a guess that is checked; 40% of
-    # those retry (x+1) after a failed check until it passes. Measured (T=1, 50 held-out p=7 problems x 8):
-    # direct 65.5% / 11.8% right, check-once 30% / 16.7%, reflective 1.75% / 86% (n=7); only 50% of the
-    # sampled checks are exact, so this is not yet the world RL needs (see corpus_search.py).
+    # the R1-Zero base model of the search world and of the main job (experiment=r1_zero_search;
+    # corpus_search.py): modsearch problems (x in 0..4 and 0..6), half answered with a random guess, half
+    # with a guess that is checked; 60% of those retry (x+1) after a failed check until it passes.
+    # Measured (T=1, 50 held-out problems with x in 0..6, x 8): direct 67.7% / 13.3% right, check-once
+    # 25.8% / 18.4%, reflective 6.0% / 87.5%; 94.6% of the sampled checks are right. 251 s to build.
     "r1lit-tiny-search": TinySpec(
         difficulty_weights=(1.0, 3.0),
         p_long=0.5,
-        p_reflect=0.4,
         p_chat=0.0,
         corpus="search",
         steps=1000,
+        p_reflect=0.6,
     ),
     # a reduced, barely trained model that builds in seconds: smoke tests and config tests only
     "r1lit-tiny-test": TinySpec(

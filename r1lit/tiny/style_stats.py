@@ -12,8 +12,8 @@ A completion's style (`classify_style`) is read from its think text. In the refl
 In the search world (`modsearch`, `classify_search_style`; r1lit/tiny/corpus_search.py):
 
 - `direct`: "The answer is N." and no attempt;
-- `check-once`: one attempt ("Try x=5: 4*5=20, 20+2=22, 22 mod 7=1. 1 is not 3.") and no reflection;
-- `reflective`: a reflection followed by a new attempt ("Wait, let me try x=6: 4*6=24, ...");
+- `check-once`: one attempt ("Try x=6: 3*6=18, 8+4=12, 2+1=3: no.") and no reflection;
+- `reflective`: a reflection followed by a new attempt ("Wait, let me try x=0: 3*0=0, ...");
 - `other`: anything else.
 
 `style_table` turns (style, correct) pairs into share and accuracy per style; `measure_styles`

@@ -11,7 +11,7 @@ import yaml
 from paper_figs.fig_reflection import reflection_curves
 from paper_figs.io import Run
 from paper_figs.table3_aha import find_aha, make_table3, questions_of
-from r1lit.tasks.modsearch import parse_question
+from r1lit.tasks.modsearch import parse_question, solve
 from r1lit.tiny.corpus_search import think_text
 
 HELDOUT = {"n": 2, "seed": 7, "difficulty": 2, "task": "modsearch"}
@@ -24,9 +24,9 @@ def _answer(think: str, x: int) -> str:
 def _rows(run: Path) -> list[dict]:
     questions = questions_of(Run.load(run))
     pid, question = next(iter(questions.items()))
-    a, b, c, p = parse_question(question)
-    gold = next(x for x in range(p) if (a * x + b) % p == c)
-    wrong = (gold - 3) % p  # three retries from here reach the answer (x+1 each time)
+    a, b, c, n = parse_question(question)
+    gold = solve(a, b, c, n)
+    wrong = (gold - 3) % n  # three retries from here reach the answer (x+1 each time)
     direct = _answer(f"The answer is {wrong}.", wrong)
     lazy = _answer(think_text(question, "check-once", wrong)[0], wrong)
     fixed = _answer(*think_text(question, "reflective", wrong))
