@@ -23,14 +23,15 @@ start=$SECONDS
 step() { printf '\n== [%4ds] %s\n' "$((SECONDS - start))" "$*"; }
 
 # The base model and held-out set of the experiment, so the eval rows score what the run trained on.
-read -r BASE DIFFICULTY N_HELDOUT HELDOUT_SEED TASK MAX_NEW < <(python - "$EXPERIMENT" "$@" <<'PY'
+read -r BASE DIFFICULTY N_HELDOUT HELDOUT_SEED TASK MAX_NEW K < <(python - "$EXPERIMENT" "$@" <<'PY'
 import sys
 from hydra import compose, initialize_config_dir
 from r1lit.cli.train import CONF_DIR
 with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
     cfg = compose("train", overrides=[f"experiment={sys.argv[1]}", *sys.argv[2:]])
 h = cfg.data.heldout
-print(cfg.model.name_or_path, h.difficulty, h.n, h.seed, h.task, cfg.stage.module.eval_sampling.max_new_tokens)
+s = cfg.stage.module.eval_sampling
+print(cfg.model.name_or_path, h.difficulty, h.n, h.seed, h.task, s.max_new_tokens, s.n)
 PY
 )
 
@@ -45,7 +46,7 @@ step "3/4 the paper's protocol (T=0.6, top-p 0.95, k samples) on the held-out se
 # The run's own held-out set (same problems, seed and k) for both rows.
 heldout=(benchmark.synthetic.loader.difficulty="$DIFFICULTY" benchmark.synthetic.loader.n="$N_HELDOUT"
   benchmark.synthetic.loader.seed="$HELDOUT_SEED" benchmark.synthetic.loader.task="$TASK"
-  benchmark.synthetic.sampling.max_new_tokens="$MAX_NEW" cache_dir="$ROOT/eval/cache" progress=false)
+  benchmark.synthetic.sampling.max_new_tokens="$MAX_NEW" benchmark.synthetic.k="$K" cache_dir="$ROOT/eval/cache" progress=false)
 r1lit-eval model.name_or_path="$BASE" model.label=base output_dir="$RUN/eval/base" "${heldout[@]}"
 r1lit-eval model.name_or_path="$RUN/hf/final" model.label=r1-zero-tiny output_dir="$RUN/eval/final" "${heldout[@]}"
 

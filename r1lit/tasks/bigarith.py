@@ -23,8 +23,10 @@ from r1lit.tasks.expressions import arithmetic_steps
 MAX_VALUE = 199  # every intermediate value lies in [0, MAX_VALUE]: three-digit sums stay easy
 RECHECK = "Wait, let me check:"
 # "23*4=82. Wait, let me check: 20*4=80, 3*4=12, 80+12=92. So 23*4=92" (first value, re-check, final value).
+_N = r"(\d{1,6})"  # a number; bounded, so a sampled 5,000-digit "number" cannot make int() raise
 _CHECKED_PRODUCT = re.compile(
-    r"(\d+)\*(\d)=(\d+)\. Wait, let me check: (\d+)\*\2=(\d+), (\d)\*\2=(\d+), (\d+)\+(\d+)=(\d+)\. So \1\*\2=(\d+)"
+    rf"(?<!\d){_N}\*(\d)={_N}\. Wait, let me check: {_N}\*\2={_N}, (\d)\*\2={_N}, {_N}\+{_N}={_N}\. "
+    rf"So \1\*\2={_N}(?!\d)"
 )
 
 

@@ -39,11 +39,11 @@ MODULUS = 10
 RANGES = {1: 5, 2: 7, 3: 10}  # difficulty -> how many x (0..n-1): the search space grows with it
 FACTORS, MAX_B = (3, 7), 99
 RETRY = "Wait, let me try"  # opens every attempt after the first; `reflection/rate` counts its "wait"
-_QUESTION = re.compile(r"Find x in 0\.\.(\d+) with \((\d+)\*x\+(\d+)\) mod 10 = (\d+)")
+_N = r"(\d{1,6})"  # a number; bounded, so a sampled 5,000-digit "number" cannot make int() raise
+_QUESTION = re.compile(rf"Find x in 0\.\.{_N} with \({_N}\*x\+{_N}\) mod 10 = {_N}")
 # "Try x=5: 3*5=15, 5+4=9, 9+1=10: yes." (later attempts open with "Wait, let me try")
 _ATTEMPT = re.compile(
-    r"(Try|Wait, let me try) x=(\d+): (\d+)\*(\d+)=(\d+), (\d+)\+(\d+)=(\d+), (\d+)\+(\d+)=(\d+)"
-    r"(?:: (yes|no)\.)?"
+    rf"(Try|Wait, let me try) x={_N}: {_N}\*{_N}={_N}, {_N}\+{_N}={_N}, {_N}\+{_N}={_N}(?:: (yes|no)\.)?"
 )
 
 

@@ -133,3 +133,5 @@ def test_self_corrections_read_from_the_text() -> None:
     same_units = "Find x in 0..6 with (3*x+14) mod 10 = 9"  # only b's units digit is in a check
     assert self_corrections(fixed, same_units) == {"first": 6, "final": 5, "tries": 2}
     assert self_corrections(_answer(first, 6), QUESTION) is None
+    huge = fixed.replace("3*6=18", "3*6=" + "1" * 5000)  # int() refuses strings over 4,300 digits
+    assert [a["x"] for a in read_attempts(huge, QUESTION)] == [5] and classify_search_style(huge) == "other"
