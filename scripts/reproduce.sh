@@ -50,12 +50,8 @@ heldout=(benchmark.synthetic.loader.difficulty="$DIFFICULTY" benchmark.synthetic
 r1lit-eval model.name_or_path="$BASE" model.label=base output_dir="$RUN/eval/base" "${heldout[@]}"
 r1lit-eval model.name_or_path="$RUN/hf/final" model.label=r1-zero-tiny output_dir="$RUN/eval/final" "${heldout[@]}"
 
-step "4/4 Figures 2 and 3 and Table 2 from the run's logs and eval results (no model needed)"
-python -m paper_figs.make_all "$RUN" --tables table2
-if [ "$TASK" = bigarith ] || [ "$TASK" = modsearch ]; then  # reflection worlds: reflection rate, aha examples
-  python -m paper_figs.fig_reflection "$RUN" --out "$RUN/paper_figs"
-  python -m paper_figs.table3_aha "$RUN" --out "$RUN/paper_figs"
-fi
+step "4/4 Figures 2 and 3, Table 2 (and the reflection figure, Table 3) from the run's logs (no model needed)"
+python -m paper_figs.make_all "$RUN" --tables table2  # + the reflection figure and Table 3 in reflection worlds
 
 step "done in $((SECONDS - start)) s"
 cat <<EOF

@@ -103,7 +103,9 @@ def check_text(a: int, b: int, c: int, x: int) -> tuple[str, int]:
     residue = total % MODULUS
     shifted = residue + complement(c)
     verdict = "yes" if shifted % MODULUS == 0 else "no"
-    text = f"{a}*{x}={product}, {units}+{b % MODULUS}={total}, {residue}+{complement(c)}={shifted}: {verdict}."
+    text = (
+        f"{a}*{x}={product}, {units}+{b % MODULUS}={total}, {residue}+{complement(c)}={shifted}: {verdict}."
+    )
     return text, residue
 
 

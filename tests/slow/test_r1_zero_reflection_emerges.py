@@ -7,9 +7,11 @@ the base model): pass@1 up, mean response length up, and the share of samples th
 failed check ("Wait, let me try x=...", `r1lit.tiny.style_stats.classify_search_style`) up, with the
 retrying samples right more often than the rest at the end.
 
-Measured at 40 steps (three RL seeds on a base built with 2 threads, README): pass@1 +29 to +37
-points, length x2.6 to x3.1, reflective share from 1-2 % to 34-46 %. The margins below are about half
-of the smallest seed's rise (the base here is built with one thread, as the subprocess trains).
+Measured: the three seeds of the full recipe (80 steps, cosine lr, README) at step 40: pass@1 +32 to +34
+points, length x2.6 to x2.9, reflective share 2-3.5 % -> 36-41 %, reflective samples all right vs 18-25 %
+of the others. Here 40 steps at the recipe's constant peak lr (a 40-step cosine decays too early: +5.5
+points in one try), base built with one thread as the subprocess trains: +47 points, x3.4, 2.5 % -> 53 %,
+about 10 minutes in all on 2 cores (6.5 of them the build). The margins are about half the smallest rise.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ import torch
 
 pytestmark = pytest.mark.slow
 RL_STEPS = 40
-MIN_PASS1_RISE = 0.12  # absolute
+MIN_PASS1_RISE = 0.15  # absolute
 MIN_LENGTH_RATIO = 1.5
-MIN_REFLECTION_RISE = 0.12  # absolute share of held-out samples
+MIN_REFLECTION_RISE = 0.15  # absolute share of held-out samples
 
 
 def test_rl_alone_makes_thinking_longer_and_reflective(tmp_path: Path, run_train_cli) -> None:
@@ -41,7 +43,7 @@ def test_rl_alone_makes_thinking_longer_and_reflective(tmp_path: Path, run_train
     overrides = [
         "experiment=r1_zero_search", f"model.name_or_path={model}", f"hydra.run.dir={run_dir}",
         f"trainer.max_steps={RL_STEPS}", f"trainer.val_check_interval={RL_STEPS}",
-        "trainer.enable_progress_bar=false", "callbacks=none",
+        "trainer.enable_progress_bar=false", "callbacks=none", "stage.module.lr_schedule=constant",
     ]  # fmt: skip
     run_train_cli(overrides, tmp_path / "train.log", timeout=1800)
 

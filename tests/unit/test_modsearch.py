@@ -47,7 +47,9 @@ def test_problems_have_one_solution_and_disjoint_splits() -> None:
 def test_check_right_wrong_garbage_bad_gold() -> None:
     record = {"task": "modsearch", "answer": str(solve(3, 24, 9, 7))}
     assert record["answer"] == "5"
-    assert check(record, _answer("Try x=5: 3*5=15, 5+4=9, 9+1=10: yes. The answer is 5.", 5)).status == "correct"
+    assert (
+        check(record, _answer("Try x=5: 3*5=15, 5+4=9, 9+1=10: yes. The answer is 5.", 5)).status == "correct"
+    )
     assert check(record, _answer("The answer is 2.", 2)).status == "incorrect"
     assert check(record, "x is two, I think").status == "no_answer"
     assert check(record, _answer("", 15)).status == "incorrect"  # right mod 10 is not the x asked for
@@ -61,9 +63,14 @@ def test_think_styles_and_their_answers() -> None:
     assert once == "Try x=6: 3*6=18, 8+4=12, 2+1=3: no." and x == 6  # lazy: answers anyway; 1 = 10-9
     reflective, x = think_text(QUESTION, "reflective", 6)
     assert x == 5 and reflective.startswith(once + " Wait, let me try x=0: 3*0=0, 0+4=4, 4+1=5: no.")
-    assert reflective.endswith("Wait, let me try x=5: 3*5=15, 5+4=9, 9+1=10: yes. The answer is 5.")  # 6, 0, .., 5
+    assert reflective.endswith(
+        "Wait, let me try x=5: 3*5=15, 5+4=9, 9+1=10: yes. The answer is 5."
+    )  # 6, 0, .., 5
     assert reflective.count("Wait") == 6
-    assert think_text(QUESTION, "reflective", 5) == ("Try x=5: 3*5=15, 5+4=9, 9+1=10: yes. The answer is 5.", 5)
+    assert think_text(QUESTION, "reflective", 5) == (
+        "Try x=5: 3*5=15, 5+4=9, 9+1=10: yes. The answer is 5.",
+        5,
+    )
     zero_target, _ = think_text("Find x in 0..6 with (7*x+50) mod 10 = 0", "check-once", 0)
     assert zero_target == "Try x=0: 7*0=0, 0+0=0, 0+0=0: yes. The answer is 0."  # complement of 0 is 0
 

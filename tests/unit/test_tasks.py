@@ -156,4 +156,6 @@ def test_bigarith_recheck_finds_corrections_only_when_it_recomputes() -> None:
     # a sampled number too long for int() (over 4,300 digits) is not a re-check, and raises nothing
     huge = "9" * 5000
     assert find_corrections(f"23*4=82. Wait, let me check: 20*4=80, 3*4=12, 80+12=92. So 23*4={huge}") == []
-    assert find_corrections(f"{huge}23*4=82. {recheck_text(23, 4)}") == []  # 23 is the tail of a longer number
+    assert (
+        find_corrections(f"{huge}23*4=82. {recheck_text(23, 4)}") == []
+    )  # 23 is the tail of a longer number
