@@ -36,8 +36,9 @@ the rare retry is right 6-7 times as often: the gap RL finds (conf/experiment/r1
 The base model under-samples the retry (corpus: 60 % of the failed first checks retry; sampled:
 ~20 %), which is what keeps it rare. Builds on the way (checks / reflective share and accuracy):
 verdict "1 is not 3." with a prime modulus, p_reflect 0.4: 50.5 % / 1.75 %, 86 %; units-digit
-checks with an equality verdict ("2 vs 9: no."), p_reflect 0.6: 81 % / 3.3 %, 31 % -- RL from that
-base left pass@1 and length flat (a false "no" walks past the answer).
+checks with a verdict comparing two digits ("so 2. Want 9: no."), p_reflect 0.6: 81 % / 3.3 %, 31 %,
+and 80 RL steps moved held-out pass@1 only 13.5 -> 18 % (a false "no" walks past the answer); with
+"2 vs 9: no." a true "yes" got probability 0.28 and RL left pass@1 and length flat.
 """
 
 from __future__ import annotations
