@@ -46,3 +46,25 @@ def run_train_cli() -> Callable[..., None]:
         assert proc.returncode == 0, log.read_text()[-4000:]
 
     return run
+
+
+@pytest.fixture
+def build_tiny_one_thread() -> Callable[..., Path]:
+    """``build(name, cache_dir, spec=None)``: a registered tiny model built with one torch thread.
+
+    One thread, as `run_train_cli`'s subprocess trains: the base model (and so whether a short RL run
+    moves it) depends on the thread count's float summation order (test_r1_zero_learns.py measured it).
+    """
+    import torch
+
+    from r1lit.tiny.build import ensure_tiny_model
+
+    def build(name: str, cache_dir: Path, spec: object = None) -> Path:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return ensure_tiny_model(name, cache_dir=cache_dir, spec=spec)
+        finally:
+            torch.set_num_threads(threads)
+
+    return build

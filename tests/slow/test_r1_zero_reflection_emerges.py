@@ -20,7 +20,6 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 
 pytestmark = pytest.mark.slow
 RL_STEPS = 40
@@ -29,16 +28,12 @@ MIN_LENGTH_RATIO = 1.5
 MIN_REFLECTION_RISE = 0.15  # absolute share of held-out samples
 
 
-def test_rl_alone_makes_thinking_longer_and_reflective(tmp_path: Path, run_train_cli) -> None:
+def test_rl_alone_makes_thinking_longer_and_reflective(
+    tmp_path: Path, run_train_cli, build_tiny_one_thread
+) -> None:
     from paper_figs.fig_reflection import reflection_curves
-    from r1lit.tiny.build import ensure_tiny_model
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the training subprocess (see test_r1_zero_learns.py)
-    try:
-        model = ensure_tiny_model("r1lit-tiny-search", cache_dir=tmp_path / "cache")
-    finally:
-        torch.set_num_threads(threads)
+    model = build_tiny_one_thread("r1lit-tiny-search", tmp_path / "cache")
     run_dir = tmp_path / "run"
     overrides = [
         "experiment=r1_zero_search", f"model.name_or_path={model}", f"hydra.run.dir={run_dir}",
