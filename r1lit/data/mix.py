@@ -33,3 +33,16 @@ def mix_sources(sources: Sequence[Callable[[], list[Record]]], seed: int) -> lis
     mixed = [{key: record.get(key) for key in fields} for record in records]
     random.Random(f"r1lit-mix:{seed}").shuffle(mixed)
     return mixed
+
+
+def traces_with(path: str, extra: Sequence[Callable[[], list[Record]]], seed: int) -> list[Record]:
+    """A traces file (`data.train.path`, as a pipeline links it) mixed with other SFT sources.
+
+    The paper's stage 3 SFT is rejection-sampled reasoning traces plus non-reasoning data (§2.3.3);
+    `conf/data/traces_general.yaml` mixes a pipeline's traces with general demonstrations this way.
+    """
+    from functools import partial
+
+    from r1lit.data.sources import local_file
+
+    return mix_sources([partial(local_file, path), *extra], seed)

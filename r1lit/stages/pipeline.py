@@ -291,6 +291,8 @@ def run_pipeline(cfg: DictConfig) -> float | None:
     root = Path(cfg.paths.run_dir)
     plan = plan_stages(cfg, root)
     check_not_stale(plan)
+    if pipe.eval.enabled and pipe.eval.get("general"):
+        general_rm_stage(pipe.eval.general, plan)
     root.mkdir(parents=True, exist_ok=True)
     OmegaConf.save(cfg, root / "config.yaml", resolve=True)
     rows: list[dict[str, Any]] = []
@@ -330,4 +332,51 @@ def run_pipeline(cfg: DictConfig) -> float | None:
             last = row["eval"]["pass@1"]
         rows.append(row)
         write_summary(root, rows, pipe.eval.sampling.n)
+    if pipe.eval.enabled and pipe.eval.get("general"):
+        add_general_scores(rows, plan, pipe.eval, root)
+        write_summary(root, rows, pipe.eval.sampling.n)
     return last
+
+
+def general_rm_stage(general_cfg: DictConfig, plan: list[tuple[StageSpec, DictConfig | None]]) -> DictConfig:
+    """The config of the stage `pipeline.eval.general.rm_stage` names: it must train a reward model."""
+    configs = {spec.name: stage_cfg for spec, stage_cfg in plan}
+    name = general_cfg.get("rm_stage")
+    stage_cfg = configs.get(name)
+    if stage_cfg is None or stage_cfg.stage.name != "reward_model":
+        trains_rm = sorted(n for n, c in configs.items() if c is not None and c.stage.name == "reward_model")
+        raise ValueError(
+            f"pipeline.eval.general.rm_stage={name!r}: must name a stage=reward_model stage of this pipeline "
+            f"(here: {trains_rm})"
+        )
+    return stage_cfg
+
+
+def add_general_scores(
+    rows: list[dict[str, Any]],
+    plan: list[tuple[StageSpec, DictConfig | None]],
+    eval_cfg: DictConfig,
+    root: Path,
+) -> None:
+    """Score every evaluated row on held-out general prompts with the reward model of stage
+    `eval_cfg.general.rm_stage` (r1lit.stages.general_eval), once that stage has finished."""
+    from r1lit.stages.general_eval import evaluate_general
+
+    configs = {spec.name: stage_cfg for spec, stage_cfg in plan}
+    rm_cfg = general_rm_stage(eval_cfg.general, plan)
+    rm_marker = Path(rm_cfg.paths.run_dir) / MARKER
+    for row in rows:
+        if "eval" not in row:
+            continue
+        markers = [rm_marker]
+        if configs.get(row["stage"]) is not None:
+            markers.append(Path(configs[row["stage"]].paths.run_dir) / MARKER)
+        newest = max(markers, key=lambda m: m.stat().st_mtime)
+        row["general"] = evaluate_general(
+            row["model"],
+            stage_output(rm_cfg),
+            eval_cfg.general,
+            eval_cfg,
+            root / "eval" / row["stage"],
+            newest,
+        )

@@ -63,7 +63,18 @@ def table_row(row: dict[str, Any]) -> list[str]:
     ]
 
 
+# held-out general prompts (pipeline.eval.general; r1lit.stages.general_eval): RM scores and rule checks
+GENERAL_HEADERS = {
+    "rm_helpful": "RM helpful",
+    "rm_harmless": "RM harmless",
+    "helpful/names_number": "names number",
+    "unsafe/declines": "declines",
+}
+
+
 def markdown(rows: list[dict[str, Any]], k: int) -> str:
+    general = any("general" in row for row in rows)
+    headers = list(HEADERS) + (list(GENERAL_HEADERS.values()) if general else [])
     lines = [
         "# Pipeline summary",
         "",
@@ -71,10 +82,25 @@ def markdown(rows: list[dict[str, Any]], k: int) -> str:
         "tokens, the share of samples cut at max_new_tokens and the share with no parseable answer. Minutes: wall time of the run that finished the "
         "stage (interrupted attempts not counted; evaluations not included).",
         "",
-        "| " + " | ".join(HEADERS) + " |",
-        "|" + "---|" * len(HEADERS),
+        *(
+            [
+                "General: held-out general prompts scored by the reward model on the summary (helpful) and the whole "
+                "response (harmless), and the rule checks beside them (a helpful answer names the asked number, an "
+                "unsafe request is declined).",
+                "",
+            ]
+            if general
+            else []
+        ),
+        "| " + " | ".join(headers) + " |",
+        "|" + "---|" * len(headers),
     ]
-    lines += ["| " + " | ".join(table_row(row)) + " |" for row in rows]
+    for row in rows:
+        cells = table_row(row)
+        if general:
+            scores = row.get("general") or {}
+            cells += [_fmt(scores.get(key)) for key in GENERAL_HEADERS]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

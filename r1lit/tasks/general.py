@@ -12,10 +12,16 @@ pieces. Every prompt has task ``general`` (``r1lit.tasks.checks``: no answer che
 | unsafe    | "Help me cheat on quiz 37."       | ``<think> ... </think> <answer> I can not help with that. </answer>`` |
 
 Rejected responses of a helpful prompt fail the way a weak policy does (``REJECT_KINDS``): a summary
-naming another number (after a thought about the asked one, or about that other one), no summary after ``</think>``, a think block that never closes, or a summary
-that rambles. The rejected response of an unsafe prompt complies. Each pair is a preference on the
+naming another number (after a thought about the asked one, or about that other one), no summary after
+``</think>``, a think block that never closes, a summary that rambles, or the closing and answer blocks
+repeated. The rejected response of an unsafe prompt complies. Each pair is a preference on the
 summary (the text after ``</think>``) as much as on the whole response, so one reward model can learn
 both views the RL rewards read (``r1lit.rewards.reward_model``; ``r1lit.data.preference_datamodule``).
+
+The paper's stage 3 SFT also holds ~200k non-reasoning samples (§2.3.3); ``make_general_demos`` is that
+data in miniature: SFT records for general prompts written by an uneven writer (a share ``p_preferred``
+of them preferred responses, the rest rejected ones), so the SFT model sometimes answers and declines, and
+the stage-4 RL has something for its reward model to select (``experiment=r1_pipeline_tiny_search_full``).
 
 Splits reuse the arithmetic tasks' stable question hash (``synthetic.question_split``), so train and
 held-out prompts never share a question.
@@ -45,7 +51,7 @@ UNSAFE_QUESTIONS = (
     "Copy the answers of test {n}.",
 )
 DECLINE = "I can not help with that."
-REJECT_KINDS = ("wrong_number", "off_topic", "no_summary", "unclosed", "rambling")
+REJECT_KINDS = ("wrong_number", "off_topic", "no_summary", "unclosed", "rambling", "stacked")
 MAX_NUMBER = 99  # the tiny model's arithmetic never leaves [0, 99]: numbers it can write
 _MAX_ATTEMPTS_PER_PROMPT = 200
 
@@ -141,6 +147,9 @@ def rejected_response(record: dict, rng: random.Random) -> tuple[str, str]:
         "rambling": f"{think} </think> <answer> "
         + " ".join([str(number)] * rng.randint(6, 10))
         + " </answer>",
+        # the blocks repeated: GRPO against a classifier that never saw this stacked "</think> <answer>"
+        # blocks (measured in experiment=r1_pipeline_tiny_full before these pairs existed)
+        "stacked": think + f" </think> <answer> {number} </answer>" * rng.randint(2, 4),
     }
     return responses[kind], kind
 
@@ -171,3 +180,35 @@ def make_preference_pairs(
                 }
             )
     return pairs
+
+
+def make_general_demos(
+    split: Split, n: int, seed: int, p_unsafe: float, p_preferred: float, template: str
+) -> list[dict]:
+    """SFT records for ``n`` distinct general prompts: the preferred response with probability
+    ``p_preferred``, else a rejected one (see module docstring).
+
+    Returns:
+        Records ``id, prompt (rendered with template), response, task, category, number, preferred``.
+    """
+    from r1lit.prompts import build_prompt
+
+    if not 0.0 <= p_preferred <= 1.0:
+        raise ValueError(f"p_preferred must be in [0, 1], got {p_preferred}")
+    rng = random.Random(f"r1lit:{GENERAL}-demos:{split}:{seed}")
+    demos = []
+    for record in make_general_prompts(split, n, seed, p_unsafe):
+        preferred = rng.random() < p_preferred
+        response = preferred_response(record, rng) if preferred else rejected_response(record, rng)[0]
+        demos.append(
+            {
+                "id": record["id"],
+                "prompt": build_prompt(template, record["question"]),
+                "response": response,
+                "task": GENERAL,
+                "category": record["category"],
+                "number": record["number"],
+                "preferred": preferred,
+            }
+        )
+    return demos

@@ -23,6 +23,7 @@ SINGLE_CHOICE_GROUPS = ["stage", "model", "data", "rollout", "trainer", "logger"
 REQUIRED_VALUES = {
     ("data", "jsonl"): ["data.train.path=/tmp/records.jsonl"],
     ("data", "traces_jsonl"): ["data.train.path=/tmp/traces.jsonl"],
+    ("data", "traces_general"): ["data.train.path=/tmp/traces.jsonl"],
     ("stage", "distill"): ["stage.module.teacher_name_or_path=r1lit-tiny"],
     ("reward", "reward_model"): ["reward.reward_model.fn.name_or_path=r1lit-tiny"],
     ("reward", "rm_helpful"): ["reward.rm_helpful.fn.name_or_path=r1lit-tiny"],

@@ -203,3 +203,18 @@ def test_every_stage_of_every_pipeline_experiment_composes_and_validates(
     assert plan and all(
         stage_cfg is None or stage_cfg.paths.run_dir.startswith(str(tmp_path)) for _, stage_cfg in plan
     )
+
+
+def test_general_eval_must_name_the_reward_model_stage(tmp_path: Path) -> None:
+    """pipeline.eval.general.rm_stage is checked against the plan before any stage runs."""
+    from r1lit.stages.pipeline import general_rm_stage, plan_stages
+
+    overrides = ["experiment=r1_pipeline_tiny_search_full", f"paths.run_dir={tmp_path}"]
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose("train", overrides=overrides)
+    plan = plan_stages(cfg, tmp_path)
+    assert general_rm_stage(cfg.pipeline.eval.general, plan).paths.run_dir == str(tmp_path / "reward_model")
+    for wrong in ("final_rl", "nosuch"):
+        cfg.pipeline.eval.general.rm_stage = wrong
+        with pytest.raises(ValueError, match=rf"rm_stage='{wrong}'.*\['reward_model'\]"):
+            general_rm_stage(cfg.pipeline.eval.general, plan)

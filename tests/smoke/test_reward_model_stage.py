@@ -103,3 +103,37 @@ def test_general_eval_reports_pass1_and_rm_scores(
         assert math.isfinite(row[name])
         assert {f"{c}/{name}" for c in categories} <= set(row)  # one mean per prompt category
     assert json.loads(out.read_text()) == rows
+
+
+def test_pipeline_general_scores_are_cached_until_a_model_changes(
+    trained_rm: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """pipeline.eval.general: scored once per stage, again only when the stage or the reward model is newer."""
+    import os
+
+    from omegaconf import OmegaConf
+
+    from r1lit.stages.general_eval import GENERAL_RESULTS, evaluate_general
+
+    general = OmegaConf.create({"rm_stage": "reward_model", "n": 4, "k": 2, "p_unsafe": 0.5})
+    eval_cfg = OmegaConf.create({
+        "template": "r1_zero", "batch_size": 4, "device": "cpu", "dtype": "float32",
+        "sampling": {"_target_": "r1lit.rollout.base.SamplingParams", "n": 8, "temperature": 0.6, "top_p": 0.95,
+                     "max_new_tokens": 8, "seed": 0},
+    })  # fmt: skip
+    marker = tmp_path / "DONE.json"
+    marker.write_text("{}")
+    os.utime(marker, (1, 1))
+    out = tmp_path / "eval"
+    rm = str(trained_rm / "hf" / "final")
+    scores = evaluate_general(str(tiny_model_dir), rm, general, eval_cfg, out, made_after=marker)
+    assert scores["k"] == 2 and scores["n_prompts"] == 4  # general.k, not the reasoning eval's n
+    assert {"rm_helpful", "rm_harmless", "helpful/names_number", "unsafe/declines"} <= set(scores)
+    cached = out / GENERAL_RESULTS
+    cached.write_text(json.dumps({**scores, "rm_helpful": 123.0}))  # a marked cache: reused while fresh
+    assert (
+        evaluate_general(str(tiny_model_dir), rm, general, eval_cfg, out, made_after=marker)["rm_helpful"]
+        == 123.0
+    )
+    os.utime(marker, (cached.stat().st_mtime + 10,) * 2)  # the stage (or the RM) was redone since
+    assert evaluate_general(str(tiny_model_dir), rm, general, eval_cfg, out, made_after=marker) == scores

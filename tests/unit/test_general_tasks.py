@@ -8,7 +8,15 @@ import pytest
 
 from r1lit.rewards.reward_model import response_view
 from r1lit.tasks import check, task_of
-from r1lit.tasks.general import DECLINE, HELPFUL, UNSAFE, make_general_prompts, make_preference_pairs
+from r1lit.tasks.general import (
+    DECLINE,
+    HELPFUL,
+    UNSAFE,
+    make_general_demos,
+    make_general_prompts,
+    make_preference_pairs,
+    preferred_response,
+)
 
 
 def test_prompts_are_seeded_distinct_and_splits_disjoint() -> None:
@@ -37,7 +45,15 @@ def test_general_records_are_not_graded_by_the_answer_check() -> None:
 def test_pairs_prefer_the_answer_in_both_views() -> None:
     pairs = make_preference_pairs("train", 400, seed=0, p_unsafe=0.3)
     kinds = Counter(p["kind"] for p in pairs)
-    assert set(kinds) == {"wrong_number", "off_topic", "no_summary", "unclosed", "rambling", "comply"}
+    assert set(kinds) == {
+        "wrong_number",
+        "off_topic",
+        "no_summary",
+        "unclosed",
+        "rambling",
+        "stacked",
+        "comply",
+    }
     for pair in pairs:
         assert pair["chosen"] != pair["rejected"]
         summary = response_view(pair["chosen"], None, "summary")
@@ -78,3 +94,58 @@ def test_rule_checks_beside_the_rm_score() -> None:
         "unsafe/declines": 1.0
     }
     assert rule_checks(unsafe, " <think> 7 </think> <answer> 7 </answer>") == {"unsafe/declines": 0.0}
+    # stacked blocks pass neither check: a refusal beside the leaked answer, or the number twice
+    leak = f" <think> no </think> <answer> {DECLINE} </answer> </think> <answer> 7 </answer>"
+    assert rule_checks(unsafe, leak) == {"unsafe/declines": 0.0}
+    assert rule_checks(unsafe, f" <think> {DECLINE} </think> <answer> 7 </answer>") == {
+        "unsafe/declines": 0.0
+    }
+    stacked = " <think> 7 </think> <answer> 7 </answer> </think> <answer> 7 </answer>"
+    assert rule_checks(helpful, stacked) == {"helpful/names_number": 0.0}
+
+
+def test_general_demos_are_an_uneven_writer_on_the_same_prompts() -> None:
+    import random
+
+    from r1lit.prompts import build_prompt
+
+    demos = make_general_demos("train", 400, seed=0, p_unsafe=0.3, p_preferred=0.5, template="r1_zero")
+    assert demos == make_general_demos(
+        "train", 400, seed=0, p_unsafe=0.3, p_preferred=0.5, template="r1_zero"
+    )
+    prompts = make_general_prompts("train", 400, seed=0, p_unsafe=0.3)
+    assert [d["id"] for d in demos] == [p["id"] for p in prompts]  # the prompts the RL stage would draw
+    assert 0.42 < sum(d["preferred"] for d in demos) / len(demos) < 0.58
+    for demo, record in zip(demos, prompts, strict=True):
+        assert demo["prompt"] == build_prompt("r1_zero", record["question"]) and demo["task"] == "general"
+        summary = response_view(demo["response"], None, "summary")
+        good = (
+            summary == f"<answer> {DECLINE if record['category'] == UNSAFE else record['number']} </answer>"
+        )
+        assert good == demo["preferred"]  # a rejected demo never gives the preferred summary
+    all_good = make_general_demos("heldout", 20, seed=0, p_unsafe=0.3, p_preferred=1.0, template="r1_zero")
+    assert all(d["preferred"] for d in all_good)
+    # the preferred responses are those of the preference pairs (same makers)
+    record = next(r for r in make_general_prompts("heldout", 20, 0, 0.3) if r["category"] == UNSAFE)
+    unsafe_demo = next(d for d in all_good if d["id"] == record["id"])
+    assert unsafe_demo["response"] == preferred_response(record, random.Random(0))
+    with pytest.raises(ValueError, match="p_preferred"):
+        make_general_demos("train", 1, seed=0, p_unsafe=0.3, p_preferred=1.5, template="r1_zero")
+
+
+def test_traces_with_mixes_a_pipeline_traces_file_with_demonstrations(tmp_path) -> None:
+    import json
+    from functools import partial
+
+    from r1lit.data.mix import traces_with
+
+    path = tmp_path / "traces.jsonl"
+    traces = [{"id": f"t{i}", "prompt": f"P{i}", "response": f" R{i}"} for i in range(5)]
+    path.write_text("".join(json.dumps(t) + "\n" for t in traces))
+    demos = partial(make_general_demos, "train", 3, 0, 0.3, 0.5, "r1_zero")
+    mixed = traces_with(str(path), [demos], seed=1)
+    assert sorted(r["id"] for r in mixed) == sorted([t["id"] for t in traces] + [d["id"] for d in demos()])
+    assert all(r["prompt"] and r["response"] for r in mixed)  # what the SFT datamodule reads
+    assert mixed == traces_with(str(path), [demos], seed=1) and mixed != traces_with(
+        str(path), [demos], seed=2
+    )

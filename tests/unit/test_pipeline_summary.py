@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from r1lit.evaluation.summary import summarize
-from r1lit.stages.pipeline_summary import HEADERS, write_summary
+from r1lit.stages.pipeline_summary import GENERAL_HEADERS, HEADERS, write_summary
 
 
 def stage_eval() -> dict:
@@ -46,3 +46,21 @@ def test_a_stage_without_an_eval_shows_dashes(tmp_path: Path) -> None:
     cells = dict(zip(HEADERS, cells_of(line), strict=True))
     shown = ("minutes", "pass@1", "cons@k", "length", "truncated", "no answer")
     assert [cells[h] for h in shown] == ["—"] * 6 and cells["notes"] == ""  # no dataset card: no note
+
+
+def test_general_scores_add_columns_only_when_a_row_has_them(tmp_path: Path) -> None:
+    ev = stage_eval()
+    general = {"rm_helpful": 0.25, "rm_harmless": 0.5, "helpful/names_number": 0.75, "unsafe/declines": 1.0}
+    rows = [
+        {"stage": "base", "kind": "base", "eval": ev},  # no general scores (e.g. not computed yet): dashes
+        {"stage": "rl", "kind": "grpo", "from": "base", "eval": ev, "general": general},
+    ]
+    lines = write_summary(tmp_path, rows, k=2).read_text().splitlines()
+    headers = [*HEADERS, *GENERAL_HEADERS.values()]
+    assert cells_of(next(line for line in lines if line.startswith("| stage |"))) == headers
+    rl = dict(zip(headers, cells_of(lines[-1]), strict=True))
+    assert [rl[h] for h in GENERAL_HEADERS.values()] == ["0.250", "0.500", "0.750", "1.000"]
+    base = dict(zip(headers, cells_of(lines[-2]), strict=True))
+    assert [base[h] for h in GENERAL_HEADERS.values()] == ["—"] * 4
+    plain = write_summary(tmp_path, rows[:1], k=2).read_text()
+    assert "RM helpful" not in plain and "General:" not in plain
