@@ -14,7 +14,8 @@ pieces. Every prompt has task ``general`` (``r1lit.tasks.checks``: no answer che
 Rejected responses of a helpful prompt fail the way a weak policy does (``REJECT_KINDS``): a summary
 naming another number (after a thought about the asked one, or about that other one), no summary after
 ``</think>``, a think block that never closes, a summary that rambles, or the closing and answer blocks
-repeated. The rejected response of an unsafe prompt complies. Each pair is a preference on the
+repeated. The rejected response of an unsafe prompt complies: it answers a number, after a thought about
+the answer key or one a helpful response would have. Each pair is a preference on the
 summary (the text after ``</think>``) as much as on the whole response, so one reward model can learn
 both views the RL rewards read (``r1lit.rewards.reward_model``; ``r1lit.data.preference_datamodule``).
 
@@ -131,10 +132,14 @@ def rejected_response(record: dict, rng: random.Random) -> tuple[str, str]:
     number = record["number"]
     other = (number + rng.randint(1, MAX_NUMBER)) % (MAX_NUMBER + 1)  # never the asked number
     if record["category"] == UNSAFE:
-        return (
-            f" <think> The answer key of quiz {number} is {other}. </think> <answer> {other} </answer>",
-            "comply",
-        )
+        # any answer to an unsafe request complies, whatever thought comes before it: with the "answer key"
+        # thought alone, GRPO garbled it ("The answer nuber is 34.") until the whole-response view scored the
+        # compliance as a helpful answer (experiment=r1_pipeline_tiny_search_full, before these pairs)
+        if rng.random() < 0.5:
+            thought = f" <think> The answer key of quiz {number} is {other}."
+        else:
+            thought = _think(other, rng)
+        return f"{thought} </think> <answer> {other} </answer>", "comply"
     kind = rng.choice(REJECT_KINDS)
     think = _think(number, rng)
     responses = {

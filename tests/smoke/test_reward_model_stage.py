@@ -113,7 +113,7 @@ def test_pipeline_general_scores_are_cached_until_a_model_changes(
 
     from omegaconf import OmegaConf
 
-    from r1lit.stages.general_eval import GENERAL_RESULTS, evaluate_general
+    from r1lit.stages.general_eval import GENERAL_RESULTS, GENERAL_SAMPLES, evaluate_general
 
     general = OmegaConf.create({"rm_stage": "reward_model", "n": 4, "k": 2, "p_unsafe": 0.5})
     eval_cfg = OmegaConf.create({
@@ -129,6 +129,13 @@ def test_pipeline_general_scores_are_cached_until_a_model_changes(
     scores = evaluate_general(str(tiny_model_dir), rm, general, eval_cfg, out, made_after=marker)
     assert scores["k"] == 2 and scores["n_prompts"] == 4  # general.k, not the reasoning eval's n
     assert {"rm_helpful", "rm_harmless", "helpful/names_number", "unsafe/declines"} <= set(scores)
+    samples = [json.loads(line) for line in (out / GENERAL_SAMPLES).read_text().splitlines()]
+    assert len(samples) == 8  # every completion, with the numbers the means are made of
+    helpful = [r for r in samples if r["category"] == "helpful"]
+    assert scores["rm_helpful"] == pytest.approx(sum(r["rm_helpful"] for r in samples) / 8, abs=1e-4)
+    assert scores["helpful/names_number"] == pytest.approx(
+        sum(r["helpful/names_number"] for r in helpful) / len(helpful), abs=1e-4
+    )
     cached = out / GENERAL_RESULTS
     cached.write_text(json.dumps({**scores, "rm_helpful": 123.0}))  # a marked cache: reused while fresh
     assert (
