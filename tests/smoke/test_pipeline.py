@@ -218,3 +218,49 @@ def test_general_eval_must_name_the_reward_model_stage(tmp_path: Path) -> None:
         cfg.pipeline.eval.general.rm_stage = wrong
         with pytest.raises(ValueError, match=rf"rm_stage='{wrong}'.*\['reward_model'\]"):
             general_rm_stage(cfg.pipeline.eval.general, plan)
+
+
+def test_stage4_scores_every_evaluated_stage_with_the_pipelines_reward_model(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """experiment=r1_pipeline_tiny_search_full's last stages, shrunk: rs_sft on traces + general demonstrations,
+    the reward model, RL for all scenarios, and pipeline.eval.general's columns for every evaluated stage."""
+    run_dir = tmp_path / "pipe"
+    overrides = [
+        "experiment=r1_pipeline_tiny_search_full", f"paths.run_dir={run_dir}", f"model.name_or_path={tiny_model_dir}",
+        "pipeline.eval.limit=2", "pipeline.eval.sampling.n=2", "pipeline.eval.sampling.max_new_tokens=12",
+        "pipeline.eval.general.n=4", "pipeline.eval.general.k=2", "logger=csv",
+    ]  # fmt: skip
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose("train", overrides=overrides)
+    stages = cfg.pipeline.stages
+    keep = ["rs_data", "rs_sft", "reward_model", "all_scenarios_rl"]
+    cfg.pipeline.stages = {name: stages[name] for name in keep}
+    cfg.pipeline.stages.rs_data.model = "base"
+    cfg.pipeline.common = [*cfg.pipeline.common, "logger=csv"]
+    shrink = {**SHRINK, "reward_model": ["trainer.max_steps=2", "trainer.val_check_interval=2",
+                                         "stage.datamodule.batch_size=4", "data.train.n=12", "data.heldout.n=6",
+                                         "stage.module.warmup_steps=0"]}  # fmt: skip
+    for stage in cfg.pipeline.stages.values():
+        kind = next(o.split("=", 1)[1] for o in stage.overrides if o.startswith("stage="))
+        stage.overrides = [*stage.overrides, *shrink[kind]]
+    train_cli.run(cfg)
+
+    rows = summary(run_dir)
+    for name in ("base", "rs_sft", "all_scenarios_rl"):
+        scores = rows[name]["general"]
+        assert scores["k"] == 2 and scores["n_prompts"] == 4, name
+        assert {"rm_helpful", "rm_harmless", "helpful/names_number", "unsafe/declines"} <= set(scores), name
+        assert len((run_dir / "eval" / name / "general_samples.jsonl").read_text().splitlines()) == 8
+    assert "general" not in rows["rs_data"] and "general" not in rows["reward_model"]  # nothing to evaluate
+    assert (
+        "| RM helpful | RM harmless | names number | declines |"
+        in (run_dir / "pipeline_summary.md").read_text()
+    )
+    rl = OmegaConf.load(run_dir / "all_scenarios_rl" / "config.yaml")
+    assert rl.model.name_or_path == str(run_dir / "rs_sft" / "hf" / "final")
+    assert rl.reward.rm_helpful.fn.name_or_path == str(run_dir / "reward_model" / "hf" / "final")
+    assert rl.reward.rm_harmless.fn.output == "prob" and rl.data.train.sources[0].task == "modsearch"
+    sft = OmegaConf.load(run_dir / "rs_sft" / "config.yaml")
+    assert sft.data.train.path == str(run_dir / "rs_data" / "traces.jsonl")
+    assert sft.data.train.extra[0]._target_ == "r1lit.tasks.general.make_general_demos"
