@@ -20,6 +20,8 @@ Layout of a pipeline run dir (`paths.run_dir`, deterministic by default so rerun
     <stage>/                          one r1lit-train run dir per stage (checkpoints/, hf/final/, tb/, ...)
     <stage>/DONE.json                 the stage finished (r1lit.stages.done_marker); it is not run again
     eval/<base|stage>/                held-out results after each stage (r1lit-eval layout, paper_figs reads it)
+    eval/<base|stage>/general*.json*  with `pipeline.eval.general`: held-out general prompts scored by the
+                                      pipeline's reward model, after the last stage (r1lit.stages.general_eval)
     pipeline_summary.{json,md}        per-stage status, time and held-out pass@1 / cons@k
 
 Resume: rerun the same command. Finished stages (DONE.json) are skipped, an interrupted Lightning
