@@ -32,11 +32,14 @@ SWEEP_EXPERIMENTS = [
 ]
 
 
-def launch_overrides(sweep: str, experiment: str) -> list[str]:
-    """The Hydra overrides of the script's `run_sweep NAME ...` call (shell line continuations joined)."""
+def launch_overrides(sweep: str, experiment: str, variables: dict[str, str] | None = None) -> list[str]:
+    """The Hydra overrides of the script's `run_sweep NAME ...` call (shell line continuations joined),
+    with `$SWEEP_EXPERIMENT` and any other `variables` ({"$name": value}) substituted."""
     text = (REPO / "experiments" / sweep / "launch.sh").read_text().replace("\\\n", " ")
     [line] = [ln for ln in text.splitlines() if ln.startswith("run_sweep ")]
-    args = shlex.split(line.replace("$SWEEP_EXPERIMENT", experiment))[2:]
+    for name, value in {"$SWEEP_EXPERIMENT": experiment, **(variables or {})}.items():
+        line = line.replace(name, value)
+    args = shlex.split(line)[2:]
     return [a for a in args if a != "$@"]
 
 
@@ -109,9 +112,18 @@ def test_cold_start_pipeline_plans_both_arms_alike(tmp_path: Path) -> None:
     assert set(none.reward) == set(cold.reward) == {"accuracy", "format"}  # same rewards in both arms
 
 
-def test_distill_vs_rl_jobs_validate(tmp_path: Path) -> None:
-    all_jobs = jobs(launch_overrides("distill_vs_rl", "unused"))
-    assert len(all_jobs) == 2
+# the student experiment of each R1LIT_WORLD, as the launch script's `case` sets it
+DISTILL_STUDENTS = re.findall(r"student=(\S+)", (REPO / "experiments/distill_vs_rl/launch.sh").read_text())
+
+
+def test_distill_vs_rl_launcher_knows_both_worlds() -> None:
+    assert DISTILL_STUDENTS == ["distill_vs_rl_tiny_search", "distill_vs_rl_tiny"]
+
+
+@pytest.mark.parametrize("student", DISTILL_STUDENTS)
+def test_distill_vs_rl_jobs_validate(student: str, tmp_path: Path) -> None:
+    all_jobs = jobs(launch_overrides("distill_vs_rl", "unused", {"$student": student}))
+    assert len(all_jobs) == 2 and all(f"experiment={student}" in job for job in all_jobs)
     for job in all_jobs:
         cfg = compose_job(job, tmp_path)
         validate_config(cfg)
