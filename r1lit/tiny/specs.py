@@ -65,6 +65,15 @@ class TinySpec:
 
 _LATER_FIELDS = {"corpus": "plain", "p_slip": 0.0}
 
+_SEARCH = TinySpec(  # r1lit-tiny-search (below)
+    difficulty_weights=(1.0, 3.0),
+    p_long=0.5,
+    p_chat=0.0,
+    corpus="search",
+    steps=1000,
+    p_reflect=0.6,
+)
+
 SPECS: dict[str, TinySpec] = {
     # the default policy for every r1lit command
     "r1lit-tiny": TinySpec(),
@@ -95,28 +104,12 @@ SPECS: dict[str, TinySpec] = {
     # with a guess that is checked; 60% of those retry (x+1) after a failed check until it passes.
     # Measured (T=1, 50 held-out problems with x in 0..6, x 8): direct 67.7% / 13.3% right, check-once
     # 25.8% / 18.4%, reflective 6.0% / 87.5%; 94.6% of the sampled checks are right. 251 s to build.
-    "r1lit-tiny-search": TinySpec(
-        difficulty_weights=(1.0, 3.0),
-        p_long=0.5,
-        p_chat=0.0,
-        corpus="search",
-        steps=1000,
-        p_reflect=0.6,
-    ),
+    "r1lit-tiny-search": _SEARCH,
     # the student of the search world's distillation-vs-RL experiment (experiment=distill_vs_rl_tiny_search):
     # r1lit-tiny-search's corpus and schedule at r1lit-tiny-small's width. 113 s to build; held-out (T=0.6,
     # 50 x 8): direct 77-80% of samples, check-once 17-20%, reflective 2.5-3.3%; pass@1 14.5-19.0%.
-    "r1lit-tiny-search-small": TinySpec(
-        hidden_size=64,
-        num_heads=2,
-        num_kv_heads=1,
-        intermediate_size=256,
-        difficulty_weights=(1.0, 3.0),
-        p_long=0.5,
-        p_chat=0.0,
-        corpus="search",
-        steps=1000,
-        p_reflect=0.6,
+    "r1lit-tiny-search-small": _SEARCH.replace(
+        hidden_size=64, num_heads=2, num_kv_heads=1, intermediate_size=256
     ),
     # a reduced, barely trained model that builds in seconds: smoke tests and config tests only
     "r1lit-tiny-test": TinySpec(
