@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -64,6 +65,11 @@ def test_pairs_prefer_the_answer_in_both_views() -> None:
             assert response_view(pair["rejected"], None, "summary") != summary
         else:
             assert DECLINE in summary and DECLINE not in pair["rejected"]
+    # a compliance answers a number after the answer-key thought or after a helpful-looking one, so the
+    # whole-response view must read the prompt (GRPO garbled the answer-key thought past it)
+    complies = [p["rejected"] for p in pairs if p["kind"] == "comply"]
+    assert all(re.search(r"<answer> \d+ </answer>$", r) for r in complies)
+    assert 0.3 < sum("answer key" in r for r in complies) / len(complies) < 0.7
 
 
 def test_stage_texts_are_prompt_plus_the_view_the_reward_reads() -> None:
