@@ -33,6 +33,7 @@ from r1lit.grading import extract_answer
 from r1lit.prompts import build_prompt
 from r1lit.rewards.reward_model import reward_model_reward
 from r1lit.rollout import SamplingParams
+from r1lit.stages.pipeline_summary import GENERAL_HEADERS
 
 log = logging.getLogger(__name__)
 VIEWS = {"rm_helpful": "summary", "rm_harmless": "full"}
@@ -245,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         log.info("%s: %s", label, rows[-1])
     if args.out is not None:
         args.out.write_text(json.dumps(rows, indent=2))
-    keys = ["pass@1", "rm_helpful", "rm_harmless", "helpful/names_number", "unsafe/declines"]
+    keys = ["pass@1", *GENERAL_HEADERS]  # the general columns of a pipeline summary
     print("| model | " + " | ".join(keys) + " |")  # noqa: T201 (entry point)
     print("|---" * (len(keys) + 1) + "|")  # noqa: T201
     for row in rows:
